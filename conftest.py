@@ -1,0 +1,30 @@
+"""Root pytest configuration: Hypothesis profiles and the one device switch (``--ssl-device``)."""
+from __future__ import annotations
+
+import os
+
+from ssl_props.device import ENV_VAR, resolve_device
+from ssl_props.profiles import register_profiles
+
+register_profiles()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--ssl-device", default=None, choices=("cpu", "cuda", "auto"),
+                     help=f"device for every numeric check (default: ${ENV_VAR} or cpu)")
+
+
+def pytest_configure(config):
+    dev = config.getoption("--ssl-device")
+    if dev:
+        os.environ[ENV_VAR] = dev
+    resolve_device()  # fail at start-up, with a clear message, when the device is unavailable
+    # when no --hypothesis-profile is given: ci on CI, dev elsewhere
+    if config.getoption("hypothesis_profile", None) is None:
+        from hypothesis import settings
+        settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_report_header(config):
+    from hypothesis import settings
+    return [f"ssl-props: device={resolve_device()}, hypothesis profile={settings._current_profile}"]

@@ -1,0 +1,12 @@
+"""ssl-props: executable properties for the theory of contrastive and non-contrastive SSL.
+
+* :mod:`ssl_props.losses`: registry of SSL losses written from their papers' formulas;
+* :mod:`ssl_props.strategies`: Hypothesis strategies for embeddings and view pairs;
+* :mod:`ssl_props.registry`: the theorem registry (``python -m ssl_props list``);
+* :mod:`ssl_props.results`: the registered results, one module per paper.
+"""
+from ._validation import InvalidArgument
+from .registry import Check, Paper, Theorem, all_theorems, get_theorem
+
+__version__ = "0.1.0"
+__all__ = ["InvalidArgument", "Check", "Paper", "Theorem", "all_theorems", "get_theorem", "__version__"]

@@ -1,0 +1,79 @@
+"""The loss registry: each SSL loss with its family, invariances and conventions (OpInfo-style).
+
+A :class:`LossInfo` declares what a loss *is* (the checks in :mod:`ssl_props.checker` and the
+theorems read it; nothing branches on a loss's name).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+Family = Literal["sample-contrastive", "dimension-contrastive", "non-contrastive-predictor"]
+Invariance = Literal[
+    "batch_permutation",  # f(z1[π], z2[π]) = f(z1, z2)
+    "view_swap",  # f(z2, z1) = f(z1, z2)
+    "embedding_rotation",  # f(z1 Q, z2 Q) = f(z1, z2) for orthogonal Q (depends on Gram matrices only)
+    "feature_permutation",  # f(z1 P, z2 P) = f(z1, z2) for permutation matrices P
+    "positive_scale",  # f(c z1, c z2) = f(z1, z2) for c > 0 (normalises its inputs)
+    "centred_embedding_rotation",  # f(z1 Q, z2 Q) = f(z1, z2) for orthogonal Q with Q 1 = 1
+    "sample_mixing",  # f(U z1, U z2) = f(z1, z2) for orthogonal U with U 1 = 1 (depends on centred covariances only)
+]
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """Declarative record of a registered loss."""
+
+    name: str
+    fn: Callable[..., Any]
+    family: Family
+    invariances: frozenset[str]
+    needs_stop_gradient: bool = False  # the second argument is a target that must get no gradient
+    signature: tuple[str, str] = ("z1", "z2")  # ("p", "z") for predictor losses
+    min_batch: int = 2  # smallest batch the formula is defined on
+    reference: str = ""  # "[0] SimCLR, Chen et al., 2020, arXiv:2002.05709"
+    param_grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # values a conformance search tries
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Keyword parameters of the loss and their defaults (the paper's / official code's values)."""
+        sig = inspect.signature(self.fn)
+        return {k: p.default for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+    def __call__(self, a, b, **params):
+        return self.fn(a, b, **params)
+
+
+LOSSES: dict[str, LossInfo] = {}
+
+
+def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], needs_stop_gradient: bool = False,
+                  signature: tuple[str, str] = ("z1", "z2"), min_batch: int = 2, reference: str = "",
+                  param_grid: dict[str, tuple[Any, ...]] | None = None) -> Callable[[Callable], Callable]:
+    """Decorator registering a loss function under ``name``."""
+    allowed = set(Invariance.__args__)  # type: ignore[attr-defined]
+    unknown = set(invariances) - allowed
+    if unknown:
+        raise ValueError(f"unknown invariances {sorted(unknown)} for loss {name!r}; allowed: {sorted(allowed)}")
+
+    inv = set(invariances)
+    if "embedding_rotation" in inv:  # O(d) contains its subgroup fixing the all-ones vector
+        inv.add("centred_embedding_rotation")
+
+    def deco(fn: Callable) -> Callable:
+        if name in LOSSES:
+            raise ValueError(f"duplicate loss name {name!r}")
+        LOSSES[name] = LossInfo(name, fn, family, frozenset(inv), needs_stop_gradient, signature,
+                                min_batch, reference, dict(param_grid or {}))
+        return fn
+
+    return deco
+
+
+def get_loss(name: str) -> LossInfo:
+    """The registered loss ``name``; an unknown name raises a ``KeyError`` listing the known ones."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise KeyError(f"unknown loss {name!r}; registered losses: {', '.join(sorted(LOSSES))}") from None

@@ -1,0 +1,29 @@
+"""Hypothesis settings profiles of the suite (one place, used by pytest and by the report).
+
+* ``ci``: derandomised (a fixed seed per test, so CI never flakes), 100 examples, no deadline;
+* ``dev``: random, 50 examples, for quick local runs;
+* ``thorough``: random, 1000 examples, for a deep check (``--hypothesis-profile=thorough``).
+"""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+PROFILES = {
+    "ci": dict(max_examples=100, derandomize=True, deadline=None, print_blob=True),
+    "dev": dict(max_examples=50, deadline=None, print_blob=True),
+    "thorough": dict(max_examples=1000, deadline=None, print_blob=True),
+}
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+def register_profiles() -> None:
+    """Register the suite's profiles with Hypothesis (idempotent)."""
+    for name, kw in PROFILES.items():
+        settings.register_profile(name, suppress_health_check=_SUPPRESS, **kw)
+
+
+def load_profile(name: str) -> None:
+    register_profiles()
+    if name not in PROFILES:
+        raise ValueError(f"unknown Hypothesis profile {name!r}; use one of {sorted(PROFILES)}")
+    settings.load_profile(name)

@@ -1,0 +1,50 @@
+"""Tolerances, derived once and named.
+
+A check never writes a literal tolerance: it asks this module, and the derivation is here.
+For float64, the unit roundoff is ``eps = 2**-52 ≈ 2.2e-16``. A sum of ``n`` products computed in
+floating point has a relative error at most about ``n * eps`` times the sum of absolute values of its
+terms (Higham, Accuracy and Stability of Numerical Algorithms, §3.1); the helpers below scale by the
+number of terms and by the natural magnitude of the quantity (e.g. ``||K||_F^4`` for quartic forms).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+EPS = {torch.float64: torch.finfo(torch.float64).eps, torch.float32: torch.finfo(torch.float32).eps}
+
+#: safety factor on top of the worst-case ``n * eps`` bound (rounding of the final comparisons,
+#: different summation orders on CPU and CUDA kernels).
+SAFETY = 8.0
+
+
+def eps(dtype: torch.dtype) -> float:
+    """Unit roundoff of ``dtype``."""
+    return EPS.get(dtype, torch.finfo(dtype).eps)
+
+
+def sum_of_products(dtype: torch.dtype, n_terms: int, magnitude: float | torch.Tensor) -> float | torch.Tensor:
+    """Bound on the rounding error of a sum of ``n_terms`` products whose absolute values sum to ``magnitude``.
+
+    ``SAFETY * n_terms * eps(dtype) * magnitude`` (Higham §3.1: ``|fl(Σ) - Σ| ≤ γ_n Σ|x_i|``).
+    """
+    return SAFETY * max(n_terms, 1) * eps(dtype) * magnitude
+
+
+def quartic_identity(dtype: torch.dtype, m: int, n: int, frob4: float | torch.Tensor) -> float | torch.Tensor:
+    """Tolerance for identities between quartic forms of a ``m x n`` matrix (Theorem 3.3 of Garrido et al.).
+
+    Both sides sum products of ``max(m, n)`` terms (the inner products) and then ``m*n`` squares; every
+    summand is bounded by ``||K||_F^4``, so the error is at most ``(m + n + max(m, n)) eps ||K||_F^4``.
+    """
+    return sum_of_products(dtype, m + n + max(m, n), frob4)
+
+
+def monte_carlo(std: float, n: int, sigmas: float = 6.0) -> float:
+    """Half-width of a ``sigmas``-sigma interval for a Monte Carlo mean of ``n`` samples of std ``std``.
+
+    At 6 sigma the chance of a false alarm per check is below 2e-9 (Gaussian tail), so a derandomised
+    run never flakes and a random one practically never does.
+    """
+    return sigmas * std / math.sqrt(n)
