@@ -68,7 +68,7 @@ class Check:
     """
 
     kind: CheckKind
-    name: str  # short, unique within its theorem: "identity", "drop_normalisation"
+    name: str  # short, unique within its theorem and kind: "identity", "drop_normalisation"
     run: Callable[..., Any]
     doc: str = ""  # one line: what is checked
     assumption: str | None = None  # necessity checks: the assumption that is dropped
@@ -124,9 +124,9 @@ def register(theorem: Theorem) -> Theorem:
         raise ValueError(f"duplicate theorem id {theorem.id!r}")
     if not theorem.id.startswith(theorem.paper.key + "."):
         raise ValueError(f"theorem id {theorem.id!r} must start with its paper key {theorem.paper.key!r}")
-    names = [c.name for c in theorem.checks]
+    names = [(c.kind, c.name) for c in theorem.checks]
     if len(set(names)) != len(names):
-        raise ValueError(f"{theorem.id}: duplicate check names {names}")
+        raise ValueError(f"{theorem.id}: duplicate (kind, name) among checks {names}")
     dropped = {c.assumption for c in theorem.checks_of("necessity")}
     missing = [a for a in theorem.assumptions if a not in dropped]
     if missing:

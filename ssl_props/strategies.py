@@ -205,6 +205,9 @@ def normalized_embeddings(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), d:
         raise InvalidArgument(f"normalize must be 'samples', 'features' or 'both', got {normalize!r}")
     a = draw(st.sampled_from(tuple(norm)) if isinstance(norm, (tuple, list)) else st.just(float(norm)))
     z = draw(embeddings(n, d, kinds=kinds, scales=(1.0,), dtype=torch.float64, device="cpu"))
+    # a zero row (column) has no direction: give it the all-ones direction before normalising
+    z[z.norm(dim=-1) == 0] = 1.0
+    z[:, z.norm(dim=-2) == 0] = 1.0
     if normalize == "samples":
         z = a * torch.nn.functional.normalize(z, dim=-1)
     elif normalize == "features":

@@ -35,10 +35,13 @@ def sum_of_products(dtype: torch.dtype, n_terms: int, magnitude: float | torch.T
 def quartic_identity(dtype: torch.dtype, m: int, n: int, frob4: float | torch.Tensor) -> float | torch.Tensor:
     """Tolerance for identities between quartic forms of a ``m x n`` matrix (Theorem 3.3 of Garrido et al.).
 
-    Both sides sum products of ``max(m, n)`` terms (the inner products) and then ``m*n`` squares; every
-    summand is bounded by ``||K||_F^4``, so the error is at most ``(m + n + max(m, n)) eps ||K||_F^4``.
+    Each side forms inner products of ``k = max(m, n)`` terms (relative error ``γ_k`` of
+    ``|x||y|``, doubled by squaring), then sums ``k²`` non-negative squares (``γ_{k²}``), and every
+    summand is bounded by ``||K||_F^4`` (Cauchy-Schwarz); so the error is at most
+    ``(2k + k² + 2) eps ||K||_F^4`` per side.
     """
-    return sum_of_products(dtype, m + n + max(m, n), frob4)
+    k = max(m, n)
+    return 2 * sum_of_products(dtype, 2 * k + k * k + 2, frob4)
 
 
 def monte_carlo(std: float, n: int, sigmas: float = 6.0) -> float:

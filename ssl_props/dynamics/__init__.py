@@ -1,0 +1,13 @@
+"""Learning dynamics of linear non-contrastive SSL (Tian et al. 2021; Wang et al. 2021).
+
+* :mod:`.fields`: the vector fields (Lemma 1 / Eqns 2-4, Theorem 2, Eqn 7, Eqns 11-13, DirectPred /
+  DirectCopy predictors), pure batched torch functions;
+* :mod:`.simulate`: batched fixed-step and adaptive integrators (:class:`SimConfig`, :func:`integrate`,
+  :func:`simulate`);
+* :mod:`.data_models`: input / augmentation covariances with chosen spectra, and Hypothesis strategies.
+"""
+from .fields import (PREDICTORS, LinearState, alignment_K, byol_field, directcopy_predictor,  # noqa: F401
+                     directpred_predictor, directset_mode_field, directset_predictor, effective_predictor,
+                     feature_correlation, flat_field, mode_field, no_stopgrad_hessian, online_field, pack,
+                     predictor_field, residual, symmetric_field, target_field, unpack)
+from .simulate import METHODS, SimConfig, Trajectory, integrate, simulate  # noqa: F401

@@ -1,0 +1,277 @@
+r"""Batched, deterministic ODE integrators for the linear SSL dynamics (fixed-step and adaptive).
+
+The state is a tuple of tensors (e.g. :class:`~ssl_props.dynamics.fields.LinearState`) whose first axis
+is the case axis ``B``: many initialisations and data models are integrated at once. The field is
+``field(t, y) -> dy/dt`` with ``t`` a (B,) tensor (autonomous fields ignore it).
+
+* ``"euler"``: ``y ← y + h f(y)``. With ``h`` = learning rate this *is* the discrete update of the
+  papers: gradient step, weight decay and EMA ``W_a ← γ_a W_a + (1 − γ_a) W`` with ``αβ = 1 − γ_a``
+  (Tian et al. 2021, Lemma 1 remark). Global error O(h).
+* ``"rk4"``: classical Runge-Kutta, global error O(h⁴).
+* ``"dopri5"``: Dormand-Prince 5(4) with *per-case* adaptive step sizes (Hairer, Nørsett & Wanner,
+  Solving ODEs I, §II.4-5; the method of ``scipy.integrate.solve_ivp(method="RK45")``), error norm
+  ``rms(err / (atol + rtol max(|y|, |y_new|)))`` per case, the same as scipy's; steps are clipped to land
+  on the save times. Cases whose step falls below ``min_step`` or turn non-finite are frozen and
+  marked ``ok = False``.
+
+>>> cfg = SimConfig(t_end=1.0, method="rk4", dt=1e-2)
+>>> traj = integrate(lambda t, y: (-y[0],), (torch.ones(5, dtype=torch.float64),), cfg)
+>>> traj.y[0].shape      # (n_save + 1, B)
+torch.Size([2, 5])
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple, Sequence
+
+import torch
+
+from .._validation import InvalidArgument
+from ..device import resolve_device
+
+__all__ = ["METHODS", "SimConfig", "Trajectory", "integrate", "simulate"]
+
+Tensor = torch.Tensor
+Field = Callable[[Tensor, Sequence[Tensor]], Sequence[Tensor]]
+METHODS = ("euler", "rk4", "dopri5")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Validated integrator settings.
+
+    Attributes:
+        t_end: final time (> 0); saves at ``t_end · k / n_save``, ``k = 0..n_save``.
+        method: one of :data:`METHODS`.
+        dt: step of the fixed-step methods (the step actually used is ``≤ dt`` so that saves are hit).
+        rtol, atol: tolerances of ``dopri5``.
+        n_save: number of save intervals (≥ 1).
+        max_steps: bound on the number of (batched) steps.
+        min_step: ``dopri5`` gives up on a case when its step falls below ``min_step · t_end``.
+        dtype: floating dtype of the integration (float64 for theorem checks).
+        device: ``None`` → :func:`ssl_props.device.resolve_device`.
+    """
+
+    t_end: float
+    method: str = "rk4"
+    dt: float = 1e-2
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    n_save: int = 1
+    max_steps: int = 10_000_000
+    min_step: float = 1e-14
+    dtype: torch.dtype = torch.float64
+    device: Any = None
+
+    def __post_init__(self) -> None:
+        for name in ("t_end", "dt", "rtol", "atol", "min_step"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise InvalidArgument(f"SimConfig.{name} must be a finite number > 0, got {name}={v!r}")
+        if self.method not in METHODS:
+            raise InvalidArgument(f"SimConfig.method={self.method!r} is unknown; use one of {METHODS}")
+        for name in ("n_save", "max_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidArgument(f"SimConfig.{name} must be an integer >= 1, got {name}={v!r}")
+        if not (isinstance(self.dtype, torch.dtype) and self.dtype.is_floating_point):
+            raise InvalidArgument(f"SimConfig.dtype must be a floating torch dtype, got dtype={self.dtype!r}")
+        if self.method != "dopri5" and self.steps > self.max_steps:
+            raise InvalidArgument(f"SimConfig: t_end/dt needs {self.steps} steps > max_steps={self.max_steps}; "
+                                  f"raise dt or max_steps")
+
+    @property
+    def steps(self) -> int:
+        """Number of fixed steps: the smallest multiple of ``n_save`` with ``t_end / steps ≤ dt``."""
+        return self.n_save * max(1, math.ceil(self.t_end / (self.dt * self.n_save) - 1e-12))
+
+    @property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+
+class Trajectory(NamedTuple):
+    """Saved states: ``t`` (n_save + 1,), ``y`` a tuple like ``y0`` with tensors (n_save + 1, B, ...),
+    ``ok`` (B,) bool (``False``: the case diverged or its step underflowed), ``steps`` (B,) accepted
+    steps per case, ``nfev`` batched field evaluations."""
+
+    t: Tensor
+    y: tuple
+    ok: Tensor
+    steps: Tensor
+    nfev: int
+
+    @property
+    def final(self) -> tuple:
+        return type(self.y)(*(v[-1] for v in self.y)) if hasattr(self.y, "_fields") else tuple(v[-1] for v in self.y)
+
+
+def _rebuild(proto: Sequence[Tensor], parts: Sequence[Tensor]) -> tuple:
+    return type(proto)(*parts) if hasattr(proto, "_fields") else tuple(parts)
+
+
+def _axpy(y, h, ks, coefs):
+    """``y + h Σ c_i k_i`` for tuples; ``h`` is (B,), broadcast over each tensor's trailing axes."""
+    out = []
+    for j, yj in enumerate(y):
+        hb = h.reshape(-1, *([1] * (yj.ndim - 1)))
+        acc = sum(c * k[j] for c, k in zip(coefs, ks) if c != 0)
+        out.append(yj + hb * acc)
+    return out
+
+
+def _check_y0(y0: Sequence[Tensor], cfg: SimConfig) -> tuple[tuple, int]:
+    if not isinstance(y0, (tuple, list)) or not y0 or not all(isinstance(v, Tensor) for v in y0):
+        raise InvalidArgument("y0 must be a non-empty tuple of tensors with the case axis first")
+    B = y0[0].shape[0] if y0[0].ndim else -1
+    if B < 1 or any(v.ndim < 1 or v.shape[0] != B for v in y0):
+        raise InvalidArgument(f"every tensor of y0 needs the same leading case axis; got shapes {[tuple(v.shape) for v in y0]}")
+    dev = cfg.torch_device
+    y = _rebuild(y0, [v.to(dtype=cfg.dtype, device=dev) for v in y0])
+    if not all(bool(torch.isfinite(v).all()) for v in y):
+        raise InvalidArgument("y0 contains NaN or inf")
+    return y, B
+
+
+def integrate(field: Field, y0: Sequence[Tensor], config: SimConfig) -> Trajectory:
+    """Integrate ``dy/dt = field(t, y)`` from ``t = 0`` to ``config.t_end`` for all cases at once (see module doc)."""
+    if not isinstance(config, SimConfig):
+        raise InvalidArgument(f"config must be a SimConfig, got {type(config).__name__}")
+    y, B = _check_y0(y0, config)
+    if config.method == "dopri5":
+        return _dopri5(field, y, B, config)
+    return _fixed(field, y, B, config)
+
+
+_RK4 = ((0.0, ()), (0.5, (0.5,)), (0.5, (0.0, 0.5)), (1.0, (0.0, 0.0, 1.0)))
+
+
+def _fixed(field: Field, y: tuple, B: int, cfg: SimConfig) -> Trajectory:
+    n = cfg.steps
+    h = torch.full((B,), cfg.t_end / n, dtype=cfg.dtype, device=y[0].device)
+    every = n // cfg.n_save
+    saves = [y]
+    nfev = 0
+    t = torch.zeros_like(h)
+    for i in range(n):
+        if cfg.method == "euler":
+            k = field(t, y)
+            nfev += 1
+            y = _rebuild(y, _axpy(y, h, (k,), (1.0,)))
+        else:
+            ks = []
+            for c, a in _RK4:
+                yi = y if not a else _rebuild(y, _axpy(y, h, ks, a))
+                ks.append(tuple(field(t + c * h, yi)))
+            nfev += 4
+            y = _rebuild(y, _axpy(y, h, ks, (1 / 6, 1 / 3, 1 / 3, 1 / 6)))
+        t = t + h
+        if (i + 1) % every == 0:
+            saves.append(y)
+    ok = torch.ones(B, dtype=torch.bool, device=h.device)
+    for v in y:
+        ok &= torch.isfinite(v.reshape(B, -1)).all(-1)
+    ts = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=cfg.dtype, device=h.device)
+    ys = _rebuild(y, [torch.stack([s[j] for s in saves]) for j in range(len(y))])
+    return Trajectory(ts, ys, ok, torch.full((B,), n, device=h.device), nfev)
+
+
+# Dormand-Prince 5(4) tableau (Hairer et al. Table II.5.2); _E = b5 - b4 (error estimate weights)
+_DP_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
+_DP_A = ((), (1 / 5,), (3 / 40, 9 / 40), (44 / 45, -56 / 15, 32 / 9),
+         (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+         (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+         (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84))
+_DP_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+
+
+def _rms_norm(parts: Sequence[Tensor], B: int) -> Tensor:
+    flat = torch.cat([p.reshape(B, -1) for p in parts], dim=1)
+    return flat.square().mean(1).sqrt()
+
+
+def _dopri5(field: Field, y: tuple, B: int, cfg: SimConfig) -> Trajectory:
+    dev, dt_ = y[0].device, cfg.dtype
+    t_save = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=dt_, device=dev)
+    out = [torch.empty((cfg.n_save + 1, *v.shape), dtype=dt_, device=dev) for v in y]
+    for o, v in zip(out, y):
+        o[0] = v
+    t = torch.zeros(B, dtype=dt_, device=dev)
+    nxt = torch.ones(B, dtype=torch.long, device=dev)  # index of the next save time per case
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    ok = torch.ones(B, dtype=torch.bool, device=dev)
+    steps = torch.zeros(B, dtype=torch.long, device=dev)
+    k1 = tuple(field(t, y))
+    # initial step (Hairer et al. §II.4 heuristic, as in scipy): h0 = 0.01 ||y|| / ||f||
+    scale = [cfg.atol + cfg.rtol * v.abs() for v in y]
+    d0 = _rms_norm([v / s for v, s in zip(y, scale)], B)
+    d1 = _rms_norm([k / s for k, s in zip(k1, scale)], B)
+    h = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1)
+    h = h.clamp(max=cfg.t_end / cfg.n_save)
+    nfev, it = 1, 0
+    hmin = cfg.min_step * cfg.t_end
+    while not bool(done.all()):
+        it += 1
+        if it > cfg.max_steps:
+            raise InvalidArgument(f"dopri5 needed more than max_steps={cfg.max_steps} steps; raise max_steps or rtol")
+        target = t_save[nxt.clamp(max=cfg.n_save)]
+        hs = torch.minimum(h, target - t)
+        hs = torch.where(done, torch.zeros_like(hs), hs)
+        ks = [k1]
+        for c, a in zip(_DP_C[1:], _DP_A[1:]):
+            ks.append(tuple(field(t + c * hs, _rebuild(y, _axpy(y, hs, ks, a)))))
+        nfev += 6
+        y5 = _rebuild(y, _axpy(y, hs, ks[:6], _DP_A[6]))  # 5th-order solution (FSAL: ks[6] = f(y5))
+        err = _axpy([torch.zeros_like(v) for v in y], hs, ks, _DP_E)
+        sc = [cfg.atol + cfg.rtol * torch.maximum(a.abs(), b.abs()) for a, b in zip(y, y5)]
+        en = _rms_norm([e / s for e, s in zip(err, sc)], B)
+        en = torch.nan_to_num(en, nan=float("inf"))
+        acc = (en <= 1.0) & ~done
+        # step-size update (order 5 → exponent 1/5), safety 0.9, factor in [0.2, 10] as in scipy
+        fac = torch.where(en == 0, torch.full_like(en, 10.0), (0.9 * en.pow(-0.2)).clamp(0.2, 10.0))
+        fac = torch.where(acc, fac, fac.clamp(max=1.0))
+        landed = acc & (hs >= target - t)
+        y = _rebuild(y, [torch.where(acc.reshape(-1, *[1] * (a.ndim - 1)), b, a) for a, b in zip(y, y5)])
+        k1 = tuple(torch.where(acc.reshape(-1, *[1] * (a.ndim - 1)), b, a) for a, b in zip(k1, ks[6]))
+        t = torch.where(landed, target, torch.where(acc, t + hs, t))
+        steps += acc.long()
+        h = torch.where(done, h, torch.where(landed & (hs < h), h, hs) * fac)
+        if bool(landed.any()):
+            idx = landed.nonzero().squeeze(1)
+            for o, v in zip(out, y):
+                o[nxt[idx], idx] = v[idx]
+            nxt = nxt + landed.long()
+            done = done | (nxt > cfg.n_save)
+        bad = ~done & ((h < hmin) | ~torch.isfinite(h))
+        if bool(bad.any()):  # give up on these cases: NaN the unsaved part
+            idx = bad.nonzero().squeeze(1)
+            for o in out:
+                for i in idx.tolist():
+                    o[int(nxt[i]):, i] = float("nan")
+            ok &= ~bad
+            done |= bad
+    return Trajectory(t_save, _rebuild(y, out), ok, steps, nfev)
+
+
+def simulate(state0: Sequence[Tensor], X: Tensor, Xp: Tensor, config: SimConfig, *,
+             field: Callable[..., Any] | None = None, **field_kw: Any) -> Trajectory:
+    """Integrate the linear BYOL/SimSiam field (default :func:`~ssl_props.dynamics.fields.byol_field`,
+    Lemma 1 of Tian et al. 2021) from ``state0`` with data model ``(X, X')``, batched over the case axis.
+
+    ``field`` replaces the vector field (same signature as ``byol_field``): this is how tests inject a
+    simulator without stop-gradient or with a wrong EMA update. ``field_kw`` go to the field (η, α_p, β, …).
+    """
+    from .fields import LinearState, byol_field
+
+    f = byol_field if field is None else field
+    if not isinstance(X, Tensor) or not isinstance(Xp, Tensor) or X.shape[-2:] != Xp.shape[-2:] or X.shape[-1] != X.shape[-2]:
+        raise InvalidArgument("X and Xp must be square tensors (B, n1, n1) of the same size")
+    if len(state0) != 3 or state0[0].shape[-1] != X.shape[-1]:
+        raise InvalidArgument(f"state0 must be (W, Wp, Wa) with W of shape (B, n2, n1={X.shape[-1]}); got "
+                              f"{[tuple(v.shape) for v in state0]}")
+    Xc = X.to(dtype=config.dtype, device=config.torch_device)
+    Xpc = Xp.to(dtype=config.dtype, device=config.torch_device)
+    kw = {k: (v.to(dtype=config.dtype, device=config.torch_device) if isinstance(v, Tensor) else v)
+          for k, v in field_kw.items()}
+    return integrate(lambda t, y: f(LinearState(*y), Xc, Xpc, **kw), LinearState(*state0), config)

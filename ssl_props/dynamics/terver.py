@@ -1,0 +1,248 @@
+r"""Stop-gradient (SG), EMA and plain gradient descent (GD) in the linear model of Terver, Ponce & Hebert (2025).
+
+References:
+    [0] Terver, Ponce, Hebert (camera-ready adds Arbel), "Dual Perspectives on Non-Contrastive
+        Self-Supervised Learning", 2025, arXiv:2507.01028 (ICLR 2026). Linear case, §4 (camera-ready).
+    [1] Tian, Chen, Ganguli, ICML 2021, arXiv:2102.06810: the special case of exchangeable views.
+
+Paper notation (legend: ``m`` input dim, ``n`` embedding dim, ``...`` batch of cases): encoder
+``A`` (..., n, m), predictor ``B`` (..., n, n), teacher ``C`` (..., n, m); views ``x, y`` with second
+moments ``[xxᵀ]``, ``[yxᵀ]``, ``[yyᵀ]`` (:class:`ViewMoments`, (..., m, m) each; ``[xyᵀ] = [yxᵀ]ᵀ``).
+Residual ``R(A, B, C) = B A [xxᵀ] − C [yxᵀ]`` and ridge ``Ω = λ(‖A‖² + ‖B‖²)/2``::
+
+    Ē(A, B)    = ½ E‖B A x − A y‖² + Ω                 (the original objective)
+    F̄(A, B, C) = ½ E‖B A x − C y‖² + Ω                 (teacher C; SG: C = A, EMA: dC/dt = β (A − C))
+    SG / EMA:  dA/dt = −(Bᵀ R + λ A),   dB/dt = −(R Aᵀ + λ B)      (gradients of F̄ at fixed C)
+    GD:        dA/dt = −∇_A Ē = −(Bᵀ R − B A [xyᵀ] + A [yyᵀ] + λ A),   dB/dt = −(R Aᵀ + λ B)
+
+The SG/EMA fields are those of the issue-6 simulator (:func:`ssl_props.dynamics.fields.byol_field`)
+with ``X := [yxᵀ]``, ``X' := [xxᵀ] − [yxᵀ]``, ``W = A, W_p = B, W_a = C, η = λ, α_p = 1``; that API
+assumes exchangeable views for its no-stop-gradient branch, so :func:`gd_field` is written here in the
+paper's general form (any ``[yyᵀ]``, non-symmetric ``[yxᵀ]``). States are tuples ``(A, B)`` (SG, GD)
+or ``(A, B, C)`` (EMA); every function is pure, batched and differentiable (``torch.func`` works).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple, Sequence, Union
+
+import torch
+
+from .._validation import InvalidArgument
+from .fields import LinearState, byol_field
+from .simulate import SimConfig, integrate
+
+Tensor = torch.Tensor
+Scalar = Union[float, Tensor]
+State = tuple
+#: a procedure's vector field: ``field(state, moments, lam, beta) -> d state / dt`` (same tuple layout)
+Field = Callable[[State, "ViewMoments", Scalar, Scalar], State]
+PROCEDURES = ("sg", "ema", "gd")
+
+__all__ = ["ViewMoments", "PROCEDURES", "exchangeable_moments", "make_moments", "residual", "objective",
+           "sg_field", "ema_field", "gd_field", "FIELDS", "flatten", "unflatten", "jacobian", "loop_integral",
+           "run_flow", "orbit_tangent", "transversal_spectrum", "equilibrium_predictor", "prop45_residual",
+           "sphere_radii", "autograd_field"]
+
+
+class ViewMoments(NamedTuple):
+    """Second moments of the two views: ``xx = [xxᵀ]``, ``yx = [yxᵀ]``, ``yy = [yyᵀ]`` (..., m, m)."""
+
+    xx: Tensor
+    yx: Tensor
+    yy: Tensor
+
+    def joint(self) -> Tensor:
+        """``Σ = [[xx, xy], [yx, yy]]`` (..., 2m, 2m), the second moment of ``(x, y)``."""
+        top = torch.cat([self.xx, self.yx.transpose(-2, -1)], -1)
+        return torch.cat([top, torch.cat([self.yx, self.yy], -1)], -2)
+
+
+def _t(a: Tensor) -> Tensor:
+    return a.transpose(-2, -1)
+
+
+def _m(x: Scalar, ref: Tensor) -> Scalar:
+    return x.to(ref).reshape(*x.shape, 1, 1) if isinstance(x, Tensor) else x
+
+
+def exchangeable_moments(X: Tensor, Xp: Tensor) -> ViewMoments:
+    """Tian et al.'s data model [1]: ``x, y = x̄ + ε, x̄ + ε'`` gives ``[xxᵀ] = [yyᵀ] = X + X'``, ``[yxᵀ] = X``."""
+    return ViewMoments(X + Xp, X, X + Xp)
+
+
+def make_moments(m: int, *, batch: Sequence[int] = (), seed: int = 0, signal: float = 1.0, noise: float = 0.3,
+                 mix: float = 0.3, dtype: torch.dtype = torch.float64) -> ViewMoments:
+    """Population moments of ``x = s + e₁``, ``y = M s + e₂`` (non-exchangeable views, [yxᵀ] not symmetric).
+
+    ``s ~ (0, S)`` with ``S = signal·(I + G Gᵀ/m)``, ``M = I + mix·G'/√m``, noises ``e_i ~ (0, N_i)`` with
+    ``N_i = noise·(I + H_i H_iᵀ/m)`` (all Gaussians seeded by ``seed``). ``Σ`` is PD since ``N_i ≻ 0``.
+    """
+    if m < 1:
+        raise InvalidArgument(f"m must be >= 1, got m={m}")
+    g = torch.Generator().manual_seed(int(seed))
+    r = lambda: torch.randn((*batch, m, m), generator=g, dtype=torch.float64)  # noqa: E731
+    eye = torch.eye(m, dtype=torch.float64)
+    G, Gm, H1, H2 = r(), r(), r(), r()
+    S = signal * (eye + G @ _t(G) / m)
+    M = eye + mix * Gm / math.sqrt(m)
+    N1, N2 = noise * (eye + H1 @ _t(H1) / m), noise * (eye + H2 @ _t(H2) / m)
+    mom = ViewMoments(S + N1, M @ S, M @ S @ _t(M) + N2)
+    return ViewMoments(*(v.to(dtype) for v in mom))
+
+
+def residual(A: Tensor, B: Tensor, C: Tensor, mom: ViewMoments) -> Tensor:
+    """``R = B A [xxᵀ] − C [yxᵀ]`` (..., n, m) ([0], Lemma 4.1)."""
+    return B @ A @ mom.xx - C @ mom.yx
+
+
+def _ridge(lam: Scalar, *ws: Tensor) -> Tensor:
+    lam_ = lam if not isinstance(lam, Tensor) else lam.to(ws[0])
+    return 0.5 * lam_ * sum(w.square().sum((-2, -1)) for w in ws)
+
+
+def objective(A: Tensor, B: Tensor, mom: ViewMoments, lam: Scalar = 0.0, C: Tensor | None = None) -> Tensor:
+    """``Ē(A, B)`` (``C=None``) or ``F̄(A, B, C)``: ``½ tr([BA, −C] Σ [BA, −C]ᵀ) + λ(‖A‖² + ‖B‖²)/2`` (...,)."""
+    K = torch.cat([B @ A, -(A if C is None else C)], -1)
+    return 0.5 * (K @ mom.joint() @ _t(K)).diagonal(dim1=-2, dim2=-1).sum(-1) + _ridge(lam, A, B)
+
+
+def sg_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, beta: Scalar = 0.0) -> State:
+    """Stop-gradient field ``(dA, dB)`` = issue-6 ``byol_field`` with the target tied to ``A`` (``beta`` unused)."""
+    A, B = state[0], state[1]
+    d = byol_field(LinearState(A, B, A), mom.yx, mom.xx - mom.yx, eta=lam, beta=None)
+    return (d.W, d.Wp)
+
+
+def ema_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, beta: Scalar = 1.0) -> State:
+    """EMA field ``(dA, dB, dC)`` with ``dC/dt = β (A − C)`` (continuous limit of ``ξ ← αξ + (1−α)θ``)."""
+    A, B, C = state
+    d = byol_field(LinearState(A, B, C), mom.yx, mom.xx - mom.yx, eta=lam, beta=beta)
+    return (d.W, d.Wp, d.Wa)
+
+
+def gd_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, beta: Scalar = 0.0) -> State:
+    """``−∇Ē``: the gradient also flows through the target branch ``A y`` (no SG, no EMA)."""
+    A, B = state[0], state[1]
+    R = residual(A, B, A, mom)
+    dA = -(_t(B) @ R - B @ A @ _t(mom.yx) + A @ mom.yy + _m(lam, A) * A)
+    dB = -(R @ _t(A) + _m(lam, B) * B)
+    return (dA, dB)
+
+
+FIELDS: dict[str, Field] = {"sg": sg_field, "ema": ema_field, "gd": gd_field}
+
+
+def autograd_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, *, stop_gradient: bool = True) -> State:
+    """The procedure as implemented: minus autograd of ``F̄(A, B, C)`` with ``C = A.detach()`` (SG) or ``C = A``.
+
+    With ``stop_gradient=False`` the target branch is differentiated too (that is GD on Ē).
+    """
+    A = state[0].detach().clone().requires_grad_(True)
+    B = state[1].detach().clone().requires_grad_(True)
+    C = A.detach() if stop_gradient else A
+    loss = objective(A, B, mom, lam, C=C).sum()
+    gA, gB = torch.autograd.grad(loss, (A, B))
+    return (-gA, -gB)
+
+
+def flatten(state: State) -> Tensor:
+    """Concatenate the matrices of a state (row-major) into (..., N)."""
+    return torch.cat([s.flatten(-2) for s in state], -1)
+
+
+def unflatten(z: Tensor, n: int, m: int, parts: int) -> State:
+    """Inverse of :func:`flatten` for ``(A, B)`` (``parts=2``) or ``(A, B, C)`` (``parts=3``)."""
+    sizes = [n * m, n * n, n * m][:parts]
+    if z.shape[-1] != sum(sizes):
+        raise InvalidArgument(f"z has last dimension {z.shape[-1]}, expected {sum(sizes)} for n={n}, m={m}, parts={parts}")
+    shapes = [(n, m), (n, n), (n, m)]
+    return tuple(c.reshape(*z.shape[:-1], *s) for c, s in zip(torch.split(z, sizes, -1), shapes))
+
+
+def _flat_field(field: Field, n: int, m: int, parts: int) -> Callable[..., Tensor]:
+    return lambda z, mom, lam, beta: flatten(field(unflatten(z, n, m, parts), mom, lam, beta))
+
+
+def jacobian(field: Field, state: State, mom: ViewMoments, lam: Tensor, beta: Tensor) -> Tensor:
+    """Jacobian ``∂ field / ∂ state`` (B, N, N) of a batched state, by ``torch.func.jacrev`` under ``vmap``.
+
+    ``lam`` and ``beta`` are (B,) tensors (one value per case).
+    """
+    n, m = state[0].shape[-2:]
+    f = _flat_field(field, n, m, len(state))
+    return torch.func.vmap(torch.func.jacrev(f))(flatten(state), mom, lam, beta)
+
+
+def loop_integral(field: Field, state: State, mom: ViewMoments, lam: Tensor, beta: Tensor, u: Tensor, v: Tensor,
+                  radius: float, points: int = 64) -> Tensor:
+    """Circulation ``∮ P · dz`` of the field around the circle ``z₀ + r(cos θ u + sin θ v)`` (B,).
+
+    Trapezoid rule in θ (exponentially accurate for periodic analytic integrands). For a gradient field
+    it is 0; by Stokes it equals ``π r² vᵀ(J − Jᵀ)u + O(r⁴)`` (the quadratic Taylor terms integrate to 0).
+    """
+    n, m = state[0].shape[-2:]
+    f = _flat_field(field, n, m, len(state))
+    z0 = flatten(state)
+    th = torch.arange(points, dtype=z0.dtype, device=z0.device) * (2 * math.pi / points)
+    c, s = th.cos().reshape(-1, 1, 1), th.sin().reshape(-1, 1, 1)
+    z = z0 + radius * (c * u + s * v)  # (points, B, N)
+    dz = radius * (-s * u + c * v)
+    P = torch.stack([f(z[k], mom, lam, beta) for k in range(points)])
+    return (P * dz).sum(-1).sum(0) * (2 * math.pi / points)
+
+
+def run_flow(field: Field, state0: State, mom: ViewMoments, lam: Tensor, beta: Tensor, *, t_end: float,
+             rtol: float = 1e-10, atol: float = 1e-12) -> State:
+    """Integrate ``d state/dt = field`` to ``t_end`` with the issue-6 batched Dormand-Prince integrator."""
+    cfg = SimConfig(t_end=t_end, method="dopri5", rtol=rtol, atol=atol)
+    traj = integrate(lambda t, y: field(tuple(y), mom, lam, beta), tuple(state0), cfg)
+    return tuple(traj.final)
+
+
+def orbit_tangent(state: State) -> Tensor:
+    """Tangent vectors (B, N, n(n−1)/2) of the O(n)-orbit ``(QA, QBQᵀ[, QC])`` through ``state``.
+
+    The fields are O(n)-equivariant, so at an equilibrium these vectors lie in the Jacobian's kernel
+    (Cor. 4.6: the equilibria are the varieties ``{U √S_k : UᵀU = I}``).
+    """
+    n = state[0].shape[-2]
+    cols = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            W = torch.zeros(n, n, dtype=state[0].dtype, device=state[0].device)
+            W[i, j], W[j, i] = 1.0, -1.0
+            parts = [W @ state[0], W @ state[1] - state[1] @ W] + ([W @ state[2]] if len(state) == 3 else [])
+            cols.append(flatten(tuple(parts)))
+    return torch.stack(cols, -1)
+
+
+def transversal_spectrum(J: Tensor, tangent: Tensor, rank: int) -> tuple[Tensor, Tensor]:
+    """Eigenvalues of ``J`` on the quotient by the orbit's tangent space, and ``‖J Q_T‖`` (B, ...).
+
+    With ``Q = [Q_T, Q_N]`` orthonormal and ``J Q_T = 0``, ``QᵀJQ`` is block upper-triangular, so
+    ``spec J = {0}^rank ∪ spec(Q_Nᵀ J Q_N)``. ``rank`` is the orbit dimension ``mn − m(m+1)/2``.
+    """
+    U, _, _ = torch.linalg.svd(tangent, full_matrices=True)
+    QT, QN = U[..., :rank], U[..., rank:]
+    return torch.linalg.eigvals(_t(QN) @ J @ QN), torch.linalg.matrix_norm(J @ QT, ord=2)
+
+
+def equilibrium_predictor(A: Tensor, mom: ViewMoments, lam: Scalar) -> Tensor:
+    """Prop. 4.5: ``B = A [yxᵀ] Aᵀ W⁻¹`` with ``W = A [xxᵀ] Aᵀ + λ I`` (the zero of ``dB/dt`` at fixed A)."""
+    n = A.shape[-2]
+    W = A @ mom.xx @ _t(A) + _m(lam, A) * torch.eye(n, dtype=A.dtype, device=A.device)
+    return _t(torch.linalg.solve(_t(W), _t(A @ mom.yx @ _t(A))))
+
+
+def prop45_residual(S: Tensor, mom: ViewMoments, lam: Scalar) -> Tensor:
+    """Prop. 4.5: ``([xxᵀ]S + λI)(S[xxᵀ] + λI) − [xyᵀ] S [yxᵀ]`` (..., m, m); zero at full-rank SG equilibria."""
+    m = S.shape[-1]
+    L = _m(lam, S) * torch.eye(m, dtype=S.dtype, device=S.device)
+    return (mom.xx @ S + L) @ (S @ mom.xx + L) - _t(mom.yx) @ S @ mom.yx
+
+
+def sphere_radii(rho: Tensor, tau: Tensor, lam: Tensor) -> tuple[Tensor, Tensor]:
+    """Prop. 4.11 (m = 1): radii ``r₁,₂ = (|τ| ∓ √Δ)/(2ρ)``, ``Δ = τ² − 4ρλ`` (NaN where Δ < 0)."""
+    sq = (tau.square() - 4 * rho * lam).sqrt()
+    return (tau.abs() - sq) / (2 * rho), (tau.abs() + sq) / (2 * rho)
