@@ -27,4 +27,4 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     from hypothesis import settings
-    return [f"ssl-props: device={resolve_device()}, hypothesis profile={settings._current_profile}"]
+    return [f"ssl-props: device={resolve_device()}, hypothesis profile={settings.get_current_profile_name()}"]

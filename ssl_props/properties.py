@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-from hypothesis import HealthCheck, find, settings, strategies as st
+from hypothesis import HealthCheck, Phase, find, settings, strategies as st
 from hypothesis.errors import NoSuchExample
 
 from ._validation import describe
@@ -74,7 +74,10 @@ def find_counterexample(strategy: st.SearchStrategy, refutes: Callable[[Any], bo
     drops turned out not to be needed.
     """
     try:
+        # no `explain` phase: it re-runs the search under a tracer (seconds) to annotate a test failure,
+        # which a counterexample we *want* to find does not need
         return find(strategy, refutes, settings=settings(max_examples=max_examples, database=None, derandomize=True,
-                                                          deadline=None, suppress_health_check=list(HealthCheck)))
+                                                          deadline=None, phases=(Phase.generate, Phase.shrink),
+                                                          suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         raise PropertyViolation(f"no counterexample found for: {what} (after {max_examples} examples)") from None

@@ -25,7 +25,7 @@ __all__ = ["covariance", "vicreg_spectral_loss", "vicreg_hinge_loss", "centred_e
            "vicreg_closed_form_loss", "laplacian_eigenmaps", "vicreg_linear_loss", "vicreg_linear_closed_form",
            "simclr_loss", "simclr_simplex", "cross_entropy", "gibbs", "barlow_twins_loss", "barlow_twins_closed_form",
            "centred_gram", "projector", "projector_distance", "principal_angles", "lbfgs", "curvature",
-           "convergence_tolerances"]
+           "convergence_tolerances", "probe_residual"]
 
 
 # ----------------------------------------------------------------------------------------------- losses
@@ -324,3 +324,13 @@ def convergence_tolerances(gnorm: torch.Tensor, mu: float, scale: float, *, dtyp
     delta = tolerances.SAFETY * gnorm / mu
     rounding = tolerances.sum_of_products(dtype, n_terms, magnitude)
     return tolerances.SAFETY * gnorm.square() / (2 * mu) + rounding, (2 * scale + delta) * delta + rounding
+
+
+def probe_residual(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Squared residual ``min_{W,b} ‖[Z, 1] [W; b] − Y‖²_F`` of the least-squares linear probe (batched over z).
+
+    Computed as ``‖(I − P) H Y‖²_F`` with ``P`` the projector onto the span of ``H Z`` (exact rank via SVD).
+    """
+    hy = y - y.mean(-2, keepdim=True)
+    p = projector(z - z.mean(-2, keepdim=True))
+    return (hy - p @ hy).square().sum((-2, -1))

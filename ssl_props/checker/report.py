@@ -11,6 +11,7 @@ JSON schema ``ssl-props/check-report/v1`` (stable: fields are only ever added, u
       "passed": true,                      # no check failed (xfailed/skipped do not count)
       "counts": {"passed": 14, "failed": 0, "skipped": 1, "xfailed": 0, "xpassed": 0},
       "behaves_like": [{"name": "simclr", "params": {...}, "factor": 1.0}],   # exact (factor 1) or scaled matches
+      "closest": {"name": "dcl", "params": {...}, "max_relative_difference": 0.12} | null,  # nearest non-match
       "results": [
         {"check": "check_view_symmetry",   # test id: function name plus keyword variants
          "status": "passed" | "failed" | "skipped" | "xfailed" | "xpassed",
@@ -67,6 +68,7 @@ class CheckReport:
     device: str = "cpu"
     results: list[CheckResult] = field(default_factory=list)
     behaves_like: list[dict[str, Any]] = field(default_factory=list)
+    closest: dict[str, Any] | None = None  # nearest registered loss when nothing matches
 
     @property
     def passed(self) -> bool:
@@ -90,7 +92,8 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "loss": self.loss, "like": self.like, "params": _jsonable(self.params),
                 "device": self.device, "passed": self.passed, "counts": self.counts(),
-                "behaves_like": _jsonable(self.behaves_like), "results": [r.to_dict() for r in self.results]}
+                "behaves_like": _jsonable(self.behaves_like),
+                "closest": _jsonable(self.closest), "results": [r.to_dict() for r in self.results]}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -102,7 +105,9 @@ class CheckReport:
         against = f" against {self.like}{_params(self.params)}" if self.like else ""
         c = self.counts()
         summary = ", ".join(f"{v} {k}" for k, v in c.items() if v)
-        like = "; ".join(_fmt_match(m) for m in self.behaves_like) or "no registered loss"
+        like = "; ".join(_fmt_match(m) for m in self.behaves_like) or "no registered loss" + (
+            f" (closest: {self.closest['name']}{_params(self.closest['params'])}, max relative difference "
+            f"{self.closest['max_relative_difference']:.3g})" if self.closest else "")
         if fmt == "markdown":
             out = [f"## ssl-props check: `{self.loss}`{against}", "",
                    f"**{'PASSED' if self.passed else 'FAILED'}** ({summary}); behaves like: {like}", "",

@@ -9,5 +9,5 @@
 from .fields import (PREDICTORS, LinearState, alignment_K, byol_field, directcopy_predictor,  # noqa: F401
                      directpred_predictor, directset_mode_field, directset_predictor, effective_predictor,
                      feature_correlation, flat_field, mode_field, no_stopgrad_hessian, online_field, pack,
-                     predictor_field, residual, symmetric_field, target_field, unpack)
+                     population_loss, predictor_field, residual, symmetric_field, target_field, unpack)
 from .simulate import METHODS, SimConfig, Trajectory, integrate, simulate  # noqa: F401

@@ -37,7 +37,7 @@ Stable API (add, do not rename): :class:`LinearState`, :func:`residual`, :func:`
 :func:`effective_predictor`, :func:`predictor_field`, :func:`online_field`, :func:`target_field`,
 :func:`byol_field`, :func:`no_stopgrad_hessian`, :func:`symmetric_field`, :func:`alignment_K`,
 :func:`mode_field`, :func:`directset_mode_field`, :func:`pack`, :func:`unpack`, :func:`flat_field`,
-:data:`PREDICTORS`.
+:func:`population_loss`, :data:`PREDICTORS`.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ Scalar = Union[float, Tensor]
 __all__ = ["LinearState", "PREDICTORS", "residual", "feature_correlation", "directpred_predictor",
            "directcopy_predictor", "directset_predictor", "effective_predictor", "predictor_field",
            "online_field", "target_field", "byol_field", "no_stopgrad_hessian", "symmetric_field",
-           "alignment_K", "mode_field", "directset_mode_field", "pack", "unpack", "flat_field"]
+           "alignment_K", "mode_field", "population_loss", "directset_mode_field", "pack", "unpack", "flat_field"]
 
 PREDICTORS = ("learned", "identity", "fixed", "directpred", "directcopy", "directset")
 
@@ -91,6 +91,18 @@ def _eye(n: int, ref: Tensor) -> Tensor:
 def residual(W: Tensor, Wp: Tensor, Wa: Tensor, X: Tensor, Xp: Tensor) -> Tensor:
     """``G = −W_p W (X + X') + W_a X`` (..., n2, n1): minus the residual correlation of Lemma 1 [0]."""
     return -Wp @ W @ (X + Xp) + Wa @ X
+
+
+def population_loss(W: Tensor, Wp: Tensor, Wa: Tensor, X: Tensor, Xp: Tensor) -> Tensor:
+    """``J = ½ E||W_p W x1 − W_a x2||²`` (..., ) for independent views given x ([0] §3)::
+
+        J = ½ tr(W_p W (X+X') Wᵀ W_pᵀ) − tr(W_p W X W_aᵀ) + ½ tr(W_a (X+X') W_aᵀ)
+
+    Differentiable in all three; the stop-gradient is the caller's ``Wa.detach()``.
+    """
+    S = X + Xp
+    tr = lambda A: torch.diagonal(A, dim1=-2, dim2=-1).sum(-1)  # noqa: E731
+    return 0.5 * tr(Wp @ W @ S @ _t(W) @ _t(Wp)) - tr(Wp @ W @ X @ _t(Wa)) + 0.5 * tr(Wa @ S @ _t(Wa))
 
 
 def feature_correlation(W: Tensor, X: Tensor) -> Tensor:

@@ -42,7 +42,7 @@ PROCEDURES = ("sg", "ema", "gd")
 __all__ = ["ViewMoments", "PROCEDURES", "exchangeable_moments", "make_moments", "residual", "objective",
            "sg_field", "ema_field", "gd_field", "FIELDS", "flatten", "unflatten", "jacobian", "loop_integral",
            "run_flow", "orbit_tangent", "transversal_spectrum", "equilibrium_predictor", "prop45_residual",
-           "sphere_radii", "autograd_field"]
+           "sphere_radii", "sample_moments", "sample_loss", "procedure_step", "limit_point"]
 
 
 class ViewMoments(NamedTuple):
@@ -133,17 +133,49 @@ def gd_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, beta: Scalar = 0
 FIELDS: dict[str, Field] = {"sg": sg_field, "ema": ema_field, "gd": gd_field}
 
 
-def autograd_field(state: State, mom: ViewMoments, lam: Scalar = 0.0, *, stop_gradient: bool = True) -> State:
-    """The procedure as implemented: minus autograd of ``F̄(A, B, C)`` with ``C = A.detach()`` (SG) or ``C = A``.
+def sample_moments(x: Tensor, y: Tensor) -> ViewMoments:
+    """Empirical moments of view samples ``x, y`` (..., N, m): ``[xxᵀ] = xᵀx/N`` etc."""
+    N = x.shape[-2]
+    return ViewMoments(_t(x) @ x / N, _t(y) @ x / N, _t(y) @ y / N)
 
-    With ``stop_gradient=False`` the target branch is differentiated too (that is GD on Ē).
-    """
+
+def sample_loss(A: Tensor, B: Tensor, C: Tensor, x: Tensor, y: Tensor, lam: Scalar = 0.0) -> Tensor:
+    """What an implementation computes: ``mean_i ½‖B A x_i − C y_i‖² + λ(‖A‖² + ‖B‖²)/2`` (...,)."""
+    return 0.5 * (x @ _t(B @ A) - y @ _t(C)).square().sum(-1).mean(-1) + _ridge(lam, A, B)
+
+
+def procedure_step(state: State, x: Tensor, y: Tensor, lam: Scalar, lr: float, *, momentum: float | None = None,
+                   stop_gradient: bool = True) -> State:
+    """One iteration as implemented (Lemma 4.1): SGD step on :func:`sample_loss` by autograd, target
+    ``C = A.detach()`` (SG; ``stop_gradient=False`` lets the gradient through), then for EMA
+    (``momentum = α``) the teacher update ``C ← α C + (1 − α) A_new`` under ``no_grad``."""
     A = state[0].detach().clone().requires_grad_(True)
     B = state[1].detach().clone().requires_grad_(True)
-    C = A.detach() if stop_gradient else A
-    loss = objective(A, B, mom, lam, C=C).sum()
-    gA, gB = torch.autograd.grad(loss, (A, B))
-    return (-gA, -gB)
+    C = (state[2] if momentum is not None else (A.detach() if stop_gradient else A))
+    gA, gB = torch.autograd.grad(sample_loss(A, B, C, x, y, lam).sum(), (A, B))
+    with torch.no_grad():
+        A1, B1 = A - lr * gA, B - lr * gB
+        if momentum is None:
+            return (A1, B1)
+        return (A1, B1, momentum * state[2] + (1 - momentum) * A1)
+
+
+def limit_point(field: Field, state0: State, mom: ViewMoments, lam: Tensor, beta: Tensor, *, t_end: float,
+                newton_steps: int = 8) -> tuple[State, Tensor]:
+    """The flow's limit: integrate to ``t_end`` (:func:`run_flow`, rtol 1e-7), then Newton-refine
+    ``z ← z − J⁺ f(z)`` (pseudo-inverse: minimum-norm steps, orthogonal to the orbit where ``J`` is singular).
+
+    Returns the refined state and the size of the total Newton correction ``‖z_∞ − z(t_end)‖`` (B,):
+    a small correction next to a transversally attracting equilibrium means the flow converges to it.
+    """
+    n, m = state0[0].shape[-2:]
+    zT = flatten(run_flow(field, state0, mom, lam, beta, t_end=t_end, rtol=1e-7, atol=1e-9))
+    z = zT
+    for _ in range(newton_steps):
+        s = unflatten(z, n, m, len(state0))
+        J = jacobian(field, s, mom, lam, beta)
+        z = z - (torch.linalg.pinv(J, rtol=1e-10) @ flatten(field(s, mom, lam, beta)).unsqueeze(-1)).squeeze(-1)
+    return unflatten(z, n, m, len(state0)), (z - zT).norm(dim=-1)
 
 
 def flatten(state: State) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_pair, check_positive
+from ..distributed import gather_pair
 from ._registry import register_loss
 from .criteria import off_diagonal_sq_sum
 
@@ -28,11 +29,12 @@ def cross_correlation(z1: torch.Tensor, z2: torch.Tensor, eps: float = 1e-5) -> 
 @register_loss("barlow_twins", family="dimension-contrastive",
                invariances=("batch_permutation", "view_swap", "feature_permutation", "sample_mixing"),
                reference="[0] [1]", param_grid={"lambda_param": (5e-3, 0.0051, 1e-2, 1.0)})
-def barlow_twins(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 5e-3, eps: float = 1e-5) -> torch.Tensor:
+def barlow_twins(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 5e-3, eps: float = 1e-5, gather_distributed: bool = False) -> torch.Tensor:
     r"""Barlow Twins: ``Σ_k (1 − C_kk)² + λ Σ_{k≠l} C_kl²`` with ``C`` the standardised cross-correlation.
 
     .. math:: C = \frac1n \hat z_1^T \hat z_2,\quad \hat z = \frac{z-\bar z}{\sqrt{\sigma^2_{biased}+\epsilon}}
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     check_positive(eps, "eps")
     c = cross_correlation(z1, z2, eps)

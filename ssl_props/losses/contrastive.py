@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import check_pair, check_positive
+from ..distributed import gather_pair
 from ._registry import register_loss
 
 _NEG_INF = float("-inf")
@@ -64,7 +65,7 @@ _CONTRASTIVE_INV = ("batch_permutation", "view_swap", "embedding_rotation", "fea
 
 @register_loss("simclr", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[0] [5]",
                param_grid={"temperature": (0.05, 0.1, 0.15, 0.2, 0.5, 1.0)})
-def simclr(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5) -> torch.Tensor:
+def simclr(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5, gather_distributed: bool = False) -> torch.Tensor:
     r"""SimCLR's NT-Xent loss in the 2N-anchor form.
 
     .. math:: \ell = \frac{1}{2n}\sum_{i=1}^{2n} -\frac{s_{i,i^+}}{\tau}
@@ -80,26 +81,29 @@ def simclr(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5) -> t
     >>> simclr(torch.eye(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
     tensor(0.6...
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     return _nt_xent(z1, z2, check_positive(temperature, "temperature"), None)
 
 
 @register_loss("simclr_abs", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[3]",
                param_grid={"temperature": (0.1, 0.15, 0.5, 1.0)})
-def simclr_abs(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5) -> torch.Tensor:
+def simclr_abs(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5, gather_distributed: bool = False) -> torch.Tensor:
     """SimCLR with the negatives' cosine similarities replaced by their absolute value (Garrido et al., §4).
 
     The positive term is unchanged (the paper changes only the repulsion; reconstruction noted in the
     theorem registry). Minimised, for fixed positives, when negatives are orthogonal: sample-contrastive.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     return _nt_xent(z1, z2, check_positive(temperature, "temperature"), torch.abs)
 
 
 @register_loss("simclr_sq", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[3]",
                param_grid={"temperature": (0.1, 0.15, 0.5, 1.0)})
-def simclr_sq(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5) -> torch.Tensor:
+def simclr_sq(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5, gather_distributed: bool = False) -> torch.Tensor:
     """SimCLR with the negatives' cosine similarities replaced by their square (Garrido et al., §4)."""
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     return _nt_xent(z1, z2, check_positive(temperature, "temperature"), torch.square)
 
@@ -108,7 +112,7 @@ def simclr_sq(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5) -
                invariances=("batch_permutation", "embedding_rotation", "feature_permutation", "positive_scale"),
                reference="[1]", param_grid={"temperature": (0.05, 0.1, 0.2, 0.5, 1.0), "symmetric": (False, True)})
 def infonce_cross_view(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5,
-                       symmetric: bool = False) -> torch.Tensor:
+                       symmetric: bool = False, gather_distributed: bool = False) -> torch.Tensor:
     r"""InfoNCE with cross-view negatives only (CPC / MoCo / CLIP form).
 
     .. math:: \ell = \frac1n\sum_i -\frac{s(z1_i, z2_i)}{\tau} + \log\sum_j \exp(s(z1_i, z2_j)/\tau)
@@ -116,6 +120,7 @@ def infonce_cross_view(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float
     i.e. ``cross_entropy(cos(z1, z2ᵀ)/τ, arange(n))``: n − 1 negatives per anchor, no same-view ones.
     With ``symmetric=True`` the mean of both directions (CLIP), which makes it view-symmetric.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     t = check_positive(temperature, "temperature")
     logits = _normalize(z1) @ _normalize(z2).T / t  # (n, n)
@@ -128,7 +133,7 @@ def infonce_cross_view(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float
 
 @register_loss("dcl", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [5]",
                param_grid={"temperature": (0.05, 0.1, 0.2, 0.5)})
-def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1) -> torch.Tensor:
+def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, gather_distributed: bool = False) -> torch.Tensor:
     r"""Decoupled contrastive loss (Yeh et al.), symmetrised as in lightly's ``DCLLoss``.
 
     .. math:: \ell(a, b) = \frac1n\sum_i -\frac{s(a_i,b_i)}{\tau}
@@ -137,6 +142,7 @@ def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1) -> torc
 
     The positive is removed from the denominator; negatives are same-view and cross-view.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     t = check_positive(temperature, "temperature")
     sim = _views_similarity(z1, z2) / t  # (2n, 2n)
@@ -153,7 +159,7 @@ def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1) -> torc
 @register_loss("spectral_contrastive", family="sample-contrastive",
                invariances=("batch_permutation", "view_swap", "embedding_rotation", "feature_permutation"),
                reference="[4]", param_grid={"mu": (None, 1.0)})
-def spectral_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, mu: float | None = None) -> torch.Tensor:
+def spectral_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, mu: float | None = None, gather_distributed: bool = False) -> torch.Tensor:
     r"""Spectral contrastive loss (HaoChen et al. 2021), batch form with cross-view negatives.
 
     .. math:: L = -\frac{2}{n}\sum_i z1_i\cdot z2_i + \frac{1}{n(n-1)}\sum_{i\ne j}(z1_i\cdot z2_j)^2
@@ -161,6 +167,7 @@ def spectral_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, mu: float | None
     With ``mu`` set, embeddings are first projected onto the ball of radius ``sqrt(mu)`` (as Garrido et
     al. describe the method's normalisation); ``mu=None`` uses them raw.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     if mu is not None:
         r = check_positive(mu, "mu") ** 0.5

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_embeddings, check_pair
+from ..distributed import gather_pair
 from ._registry import register_loss
 
 
@@ -74,7 +75,7 @@ def _invariance_sum(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
                invariances=("batch_permutation", "view_swap", "embedding_rotation", "feature_permutation"), min_batch=1,
                reference="[0] Garrido et al., 2023, arXiv:2206.02574, Definition 3.2",
                param_grid={"reg_weight": (0.1, 1.0, 10.0)})
-def sample_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float = 1.0) -> torch.Tensor:
+def sample_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float = 1.0, gather_distributed: bool = False) -> torch.Tensor:
     """Generic sample-contrastive loss: ``Σ_i ||z1_i − z2_i||² + reg_weight (L_c(z1) + L_c(z2))``.
 
     The raw criterion of Definition 3.2 (no normalisation, no centring): the invariance term as the
@@ -83,6 +84,7 @@ def sample_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float 
     Args:
         z1, z2: embeddings of the two views, shape ``(batch, dim)``.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2)
     return _invariance_sum(z1, z2) + reg_weight * (lc(z1) + lc(z2))
 
@@ -91,7 +93,7 @@ def sample_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float 
                invariances=("batch_permutation", "view_swap", "feature_permutation", "sample_mixing"), min_batch=1,
                reference="[0] Garrido et al., 2023, arXiv:2206.02574, Definition 3.2",
                param_grid={"reg_weight": (0.1, 1.0, 10.0)})
-def dimension_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float = 1.0) -> torch.Tensor:
+def dimension_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: float = 1.0, gather_distributed: bool = False) -> torch.Tensor:
     """Generic dimension-contrastive loss: ``Σ_i ||z1_i − z2_i||² + reg_weight (L_nc(z1) + L_nc(z2))``.
 
     The raw criterion of Definition 3.2 applied to each view (no centring, no scaling).
@@ -99,5 +101,6 @@ def dimension_contrastive(z1: torch.Tensor, z2: torch.Tensor, *, reg_weight: flo
     Args:
         z1, z2: embeddings of the two views, shape ``(batch, dim)``.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2)
     return _invariance_sum(z1, z2) + reg_weight * (lnc(z1) + lnc(z2))

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import check_pair, check_positive
+from ..distributed import gather_pair
 from ._registry import register_loss
 from .criteria import off_diagonal_sq_sum
 
@@ -51,7 +52,7 @@ def exp_covariance_term(z: torch.Tensor, tau: float) -> torch.Tensor:
                invariances=("batch_permutation", "view_swap", "feature_permutation", "sample_mixing"),
                reference="[0] [2]", param_grid={"lambda_param": (25.0, 1.0), "mu_param": (25.0, 1.0), "nu_param": (1.0, 0.04)})
 def vicreg(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu_param: float = 25.0,
-           nu_param: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
+           nu_param: float = 1.0, eps: float = 1e-4, gather_distributed: bool = False) -> torch.Tensor:
     r"""VICReg (official code and lightly conventions).
 
     .. math:: L = \lambda\,\mathrm{mse}(z_1,z_2) + \mu\,\tfrac12\big(v(z_1)+v(z_2)\big) + \nu\big(c(z_1)+c(z_2)\big)
@@ -59,6 +60,7 @@ def vicreg(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu
     with ``v`` the hinge on the std (:func:`variance_term`) and ``c`` the centred covariance penalty
     (:func:`covariance_term`). Needs n ≥ 2 (unbiased variance).
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     check_positive(eps, "eps")
     inv = invariance_term(z1, z2)
@@ -71,13 +73,14 @@ def vicreg(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu
                invariances=("batch_permutation", "view_swap", "feature_permutation", "sample_mixing"),
                reference="[1]", param_grid={"tau": (0.1, 0.5, 1.0)})
 def vicreg_exp(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu_param: float = 25.0,
-               nu_param: float = 1.0, tau: float = 0.5, eps: float = 1e-4) -> torch.Tensor:
+               nu_param: float = 1.0, tau: float = 0.5, eps: float = 1e-4, gather_distributed: bool = False) -> torch.Tensor:
     r"""VICReg-exp (Garrido et al. eq. 12): VICReg with the covariance penalty replaced by ``c_exp``.
 
     .. math:: L = \lambda\,\mathrm{mse} + \mu\,\tfrac12(v(z_1)+v(z_2)) + \nu(c_{exp}(z_1)+c_{exp}(z_2))
 
     τ = 0.5 is a third-party default (the paper's Table S6 was not at hand): pass it explicitly.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     t = check_positive(tau, "tau")
     inv = invariance_term(z1, z2)
@@ -89,7 +92,7 @@ def vicreg_exp(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
                invariances=("batch_permutation", "view_swap", "feature_permutation", "centred_embedding_rotation"),
                reference="[1]", param_grid={"tau": (0.1, 0.5, 1.0)})
 def vicreg_ctr(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu_param: float = 25.0,
-               nu_param: float = 1.0, tau: float = 0.5, eps: float = 1e-4) -> torch.Tensor:
+               nu_param: float = 1.0, tau: float = 0.5, eps: float = 1e-4, gather_distributed: bool = False) -> torch.Tensor:
     r"""VICReg-ctr (Garrido et al. eq. 13): VICReg-exp's regularisers applied to the transposed embeddings.
 
     .. math:: L = \lambda\,\mathrm{mse} + \mu\,\tfrac12(v(z_1^T)+v(z_2^T)) + \nu(c_{exp}(z_1^T)+c_{exp}(z_2^T))
@@ -99,6 +102,7 @@ def vicreg_ctr(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     paper's pseudocode was not at hand): centring over dimensions, unbiased (d − 1), ``1/n`` in front.
     Needs d ≥ 2.
     """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     if z1.shape[1] < 2:
         from .._validation import InvalidArgument

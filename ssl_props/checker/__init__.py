@@ -1,0 +1,161 @@
+"""Regression-check an SSL loss: a battery of named checks (scikit-learn ``check_estimator`` style).
+
+>>> from ssl_props.checker import check_loss
+>>> from ssl_props.losses import simclr
+>>> report = check_loss(simclr, like="simclr", max_examples=3)
+>>> report.passed
+True
+
+One generator, :func:`iter_checks`, decides which checks apply from what the loss declares (through
+``like=NAME``'s registry entry or the ``family`` / ``invariances`` / ``needs_stop_gradient`` keywords)
+or what its signature implies (``fn(p, z)``: a predictor loss with a stop-gradient target). Two
+front-ends consume it: :func:`check_loss` (returns a :class:`CheckReport`) and
+:func:`ssl_props.pytest_plugin.parametrize_with_loss_checks` (one pytest test per check).
+
+Expected failures are declared by the caller, ``expected_failures={"check_view_symmetry": "reason"}``,
+and are strict: a check that then passes is reported as ``xpassed`` (a failure).
+"""
+from __future__ import annotations
+
+import functools
+import time
+import warnings
+from typing import Any, Callable, Iterator, Sequence
+
+import torch
+
+from .._validation import InvalidArgument
+from . import checks as _c, conformance as _conf
+from ._target import Case, CheckFailed, LossTarget, SkipCheck, make_target
+from .conformance import identify
+from .report import SCHEMA, CheckReport, CheckResult
+
+__all__ = ["check_loss", "iter_checks", "check_id", "run_check", "identify", "make_target", "CheckReport",
+           "CheckResult", "CheckFailed", "LossCheckFailed", "Case", "LossTarget", "SCHEMA", "SkipCheck"]
+
+#: invariances that have a dedicated check (the others go through check_declared_invariance)
+_OWN_CHECK = ("batch_permutation", "view_swap")
+
+
+class LossCheckFailed(AssertionError):
+    """Raised by ``check_loss(..., on_fail="raise")``; ``.report`` holds the full report."""
+
+    def __init__(self, report: CheckReport):
+        super().__init__(report.render("text"))
+        self.report = report
+
+
+def iter_checks(target: LossTarget) -> Iterator[Callable[[LossTarget], Any]]:
+    """Yield the checks that apply to ``target`` (plain functions or ``functools.partial`` variants)."""
+    yield _c.check_returns_finite_scalar
+    yield _c.check_has_gradient
+    yield _c.check_inputs_not_modified
+    for kind in _c.DEGENERATE:
+        yield functools.partial(_c.check_finite_gradients, kind=kind)
+    yield _c.check_gradient_matches_finite_differences
+    yield _c.check_batch_permutation_invariance
+    declared = target.invariances or frozenset()
+    if "view_swap" in declared:
+        yield _c.check_view_symmetry
+    for inv in sorted(declared):
+        if inv not in _OWN_CHECK:
+            yield functools.partial(_c.check_declared_invariance, invariance=inv)
+    yield _c.check_contrastive_class
+    if target.is_predictor:
+        yield _c.check_stop_gradient
+    else:  # predictor losses do not penalise collapse by value: their dynamics (stop-gradient) do
+        yield functools.partial(_c.check_prefers_spread, collapse="complete")
+        yield functools.partial(_c.check_prefers_spread, collapse="dimensional")
+        yield _c.check_collapse_not_minimum
+    if target.like is not None:
+        yield _conf.check_matches_reference_value
+        yield _conf.check_matches_reference_gradient
+        yield _conf.check_shares_reference_symmetries
+
+
+def check_id(check: Callable) -> str:
+    """``check_finite_gradients(kind=collapsed)``: the function name plus partial keywords."""
+    if isinstance(check, functools.partial):
+        kw = ",".join(f"{k}={v}" for k, v in check.keywords.items())
+        return f"{check.func.__name__}({kw})"
+    return check.__name__
+
+
+def _source(check: Callable) -> str:
+    fn = check.func if isinstance(check, functools.partial) else check
+    return getattr(fn, "source", "")
+
+
+def run_check(target: LossTarget, check: Callable, expected_failures: dict[str, str] | None = None) -> CheckResult:
+    """Run one check and record its outcome (never raises for a failing property)."""
+    cid = check_id(check)
+    reason = (expected_failures or {}).get(cid) or (expected_failures or {}).get(cid.split("(")[0])
+    t0 = time.perf_counter()
+    counterexample = None
+    try:
+        note = check(target) or ""
+        status = "xpassed" if reason else "passed"
+        message = f"expected to fail ({reason}) but passed: {note}" if reason else note
+    except SkipCheck as e:
+        status, message = "skipped", str(e)
+    except AssertionError as e:  # CheckFailed and PropertyViolation are AssertionErrors
+        status = "xfailed" if reason else "failed"
+        message = f"{reason}: {e}" if reason else str(e)
+        counterexample = getattr(e, "counterexample", None)
+    except Exception as e:  # noqa: BLE001 - a crash inside a check is reported as that check failing
+        status = "xfailed" if reason else "failed"
+        message = f"the check raised {type(e).__name__}: {e}"
+    return CheckResult(cid, status, message, counterexample, _source(check), time.perf_counter() - t0)
+
+
+def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | None = None,
+               checks: Sequence[str] | None = None, device: str | torch.device | None = None,
+               max_examples: int | None = None, *, family: str | None = None,
+               invariances: Sequence[str] | None = None, needs_stop_gradient: bool | None = None,
+               examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
+               expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
+               identify_loss: bool = True) -> CheckReport:
+    """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
+
+    Args:
+        fn: the loss; called with two float64 ``(batch, dim)`` tensors.
+        like: name of a registered loss (``ssl_props.losses.LOSSES``) it should equal; also supplies the
+            declared family, invariances and stop-gradient of ``fn``.
+        params: keyword parameters of the reference ``like`` (e.g. ``{"temperature": 0.1}``).
+        checks: only run checks whose id starts with one of these names.
+        device: ``cpu``, ``cuda``, ``auto`` (default ``$SSL_PROPS_DEVICE`` or cpu).
+        max_examples: Hypothesis examples per property check (derandomised; default 20).
+        family, invariances, needs_stop_gradient: declare capabilities without a reference.
+        examples: extra ``(z1, z2)`` pairs every contract check also runs on (validated: finite, same shape).
+        expected_failures: ``{check id or name: reason}``, reported as ``xfailed`` (strict).
+        on_fail: ``None`` (return the report), ``"warn"`` (also warn per failure) or ``"raise"``
+            (raise :class:`LossCheckFailed`).
+        identify_loss: also search which registered loss ``fn`` behaves like (``report.behaves_like``).
+
+    Raises:
+        InvalidArgument: bad arguments (non-callable, wrong signature, unknown loss or parameter, NaN examples).
+    """
+    if on_fail not in (None, "warn", "raise"):
+        raise InvalidArgument(f"on_fail must be None, 'warn' or 'raise', got on_fail={on_fail!r}")
+    target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
+                         needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
+                         examples=examples)
+    selected = list(iter_checks(target))
+    if checks is not None:
+        wanted = [checks] if isinstance(checks, str) else list(checks)
+        known = [check_id(c) for c in selected]
+        unknown = [w for w in wanted if not any(k.startswith(w) for k in known)]
+        if unknown:
+            raise InvalidArgument(f"unknown or inapplicable checks {unknown}; this loss's checks: {known}")
+        selected = [c for c in selected if any(check_id(c).startswith(w) for w in wanted)]
+    report = CheckReport(target.name, like, dict(target.params), str(target.device))
+    for check in selected:
+        result = run_check(target, check, expected_failures)
+        report.results.append(result)
+        if on_fail == "warn" and not result.passed:
+            warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
+    if identify_loss:
+        report.behaves_like, report.closest = identify(target.fn, target.signature, target.device)
+    if on_fail == "raise" and not report.passed:
+        raise LossCheckFailed(report)
+    return report

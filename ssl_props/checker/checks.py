@@ -1,0 +1,331 @@
+"""Reference-free checks: properties any SSL loss ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) must have.
+
+Each check is a module-level function ``check_<property>(target, **variant)`` (scikit-learn's
+``check_estimator`` style): it returns an optional one-line note when the property holds, raises
+:class:`~ssl_props.checker._target.CheckFailed` (an ``AssertionError``) with the evidence when it does
+not, and :class:`~ssl_props.checker._target.SkipCheck` when it does not apply. ``source`` names the
+theorem or convention it comes from. Which checks run is decided in :func:`ssl_props.checker.iter_checks`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+from ..fingerprint import TRANSFORMS, classify
+from ..properties import PropertyViolation
+from ..strategies import DEGENERATE_KINDS, random_orthogonal
+from ..tolerances import EPS, SAFETY
+from ._target import (Case, CheckFailed, LossTarget, SkipCheck, cases, evaluate, run_examples, run_property,
+                      value_and_grads, value_tolerance)
+
+WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
+SCALES = (1.0, 1e-3, 1e3)  # tiny and huge variances are where implementations break
+DEGENERATE = DEGENERATE_KINDS + ("zero_rows",)
+_FIXED_SHAPES = ((3, 8), (8, 3))  # always try N < D and N > D first
+
+
+def source(text: str) -> Callable[[Callable], Callable]:
+    """Decorator recording which theorem / convention a check comes from."""
+    def deco(fn: Callable) -> Callable:
+        fn.source = text  # type: ignore[attr-defined]
+        return fn
+    return deco
+
+
+def _fixed(kind: str = "gaussian", view: str = "noise", scale: float = 1.0) -> list[Case]:
+    return [Case(n, d, kind, scale, 0, view) for n, d in _FIXED_SHAPES]
+
+
+def _n_range(target: LossTarget) -> tuple[int, int]:
+    return (target.min_batch, max(target.min_batch, 10))
+
+
+# --------------------------------------------------------------------------------------------------
+# basic contract
+
+
+@source("API contract: a loss maps two (batch, dim) tensors to a finite real 0-d tensor of their dtype")
+def check_returns_finite_scalar(target: LossTarget) -> str:
+    def prop_t(a: torch.Tensor, b: torch.Tensor) -> None:
+        out = evaluate(target, a, b)
+        if not out.is_floating_point():
+            raise PropertyViolation(f"the loss returned dtype {out.dtype}, not a real floating tensor")
+        if out.dtype != a.dtype:
+            raise PropertyViolation(f"the loss returned {out.dtype} for {a.dtype} inputs: it computes in lower "
+                                    f"precision (a hard-coded .float() or a float32 constant?)")
+        if not bool(torch.isfinite(out)):
+            raise PropertyViolation(f"the loss is {float(out)} on finite inputs of shape {tuple(a.shape)}")
+
+    run_property(lambda c: prop_t(*c.build(target.device)), cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
+                 max_examples=target.max_examples, fixed=_fixed())
+    run_examples(prop_t, target)
+    return "0-d finite float64 on well-posed inputs at scales 1, 1e-3, 1e3"
+
+
+@source("API contract: training needs a gradient with respect to the (first) embedding")
+def check_has_gradient(target: LossTarget) -> str:
+    for case in _fixed():
+        a, b = case.build(target.device)
+        out, ga, _ = value_and_grads(target, a, b)
+        if ga is None or not bool(ga.abs().sum() > 0):
+            raise CheckFailed(f"no gradient reaches {target.signature[0]}: the result is detached from the inputs "
+                              f"(.item(), torch.no_grad(), torch.tensor(...) around the loss?)", case.to_dict())
+    return "autograd reaches the first argument"
+
+
+@source("API contract: a loss must not modify its inputs in place (they are the model's activations)")
+def check_inputs_not_modified(target: LossTarget) -> str:
+    for case in _fixed():
+        a, b = case.build(target.device)
+        a0, b0 = a.clone(), b.clone()
+        out = evaluate(target, a, b)
+        if out.requires_grad:
+            out.backward()
+        for name, z, z0 in ((target.signature[0], a, a0), (target.signature[1], b, b0)):
+            if not torch.equal(z, z0):
+                raise CheckFailed(f"the loss modified its input {name} in place (max change "
+                                  f"{float((z - z0).abs().max()):.3g}): use out-of-place ops (z - mean, not z.sub_(mean))",
+                                  case.to_dict())
+    return "inputs unchanged after forward and backward"
+
+
+@source("robustness: degenerate batches (collapse, constant features, duplicates, zero rows) occur in training")
+def check_finite_gradients(target: LossTarget, *, kind: str) -> str:
+    def prop(case: Case) -> None:
+        a, b = case.build(target.device)
+        out, ga, gb = value_and_grads(target, a, b)
+        if not bool(torch.isfinite(out)):
+            raise PropertyViolation(f"the loss is {float(out)} on a '{kind}' batch (a division by a zero std or norm: "
+                                    f"missing eps?)")
+        for name, g in zip(target.signature, (ga, gb)):
+            if g is not None and not bool(torch.isfinite(g).all()):
+                bad = int((~torch.isfinite(g)).sum())
+                raise PropertyViolation(f"{bad} non-finite entries in ∂L/∂{name} on a '{kind}' batch "
+                                        f"(sqrt or norm of 0 without eps: sqrt(var) instead of sqrt(var + eps), "
+                                        f"z / z.norm() instead of F.normalize?)")
+
+    run_property(prop, cases(n=(max(target.min_batch, 2), 8), d=(2, 8), kinds=(kind,), scales=(1.0, 1e-3),
+                             views=("equal", "same_kind")), max_examples=max(4, target.max_examples // 2))
+    return f"finite loss and gradients on '{kind}' batches"
+
+
+@source("autograd correctness: central differences in float64 (Richardson error estimate)")
+def check_gradient_matches_finite_differences(target: LossTarget) -> str:
+    eps = EPS[torch.float64]
+
+    def prop(case: Case) -> None:
+        a, b = case.build(target.device)
+        out, ga, gb = value_and_grads(target, a, b)
+        ga = torch.zeros_like(a) if ga is None else ga
+        gb = torch.zeros_like(b) if gb is None else gb
+        vtol = value_tolerance(out, a, b, ga, gb)
+        gen = torch.Generator().manual_seed(case.seed + 11)
+        s = max(float(torch.cat([a, b]).abs().max()), 1e-300)
+        h = eps ** (1 / 3) * s  # balances truncation (h²) against rounding (eps/h)
+        for _ in range(2):
+            va = torch.randn(a.shape, generator=gen, dtype=a.dtype).to(a.device)
+            vb = torch.zeros_like(b) if target.needs_stop_gradient else torch.randn(b.shape, generator=gen, dtype=b.dtype).to(b.device)
+            analytic = float((ga * va).sum() + (gb * vb).sum())
+
+            def fd(step: float) -> float:
+                with torch.no_grad():
+                    hi = float(evaluate(target, a + step * va, b + step * vb))
+                    lo = float(evaluate(target, a - step * va, b - step * vb))
+                return (hi - lo) / (2 * step)
+
+            d1, d2 = fd(h), fd(2 * h)
+            richardson = (4 * d1 - d2) / 3
+            # |d1 − d2| ≈ 3× the O(h²) truncation error of d1; rounding of f enters as vtol / h
+            tol = abs(d1 - d2) + 4 * vtol / h + SAFETY * eps * abs(analytic)
+            if not abs(analytic - richardson) <= tol:
+                which = "p" if target.needs_stop_gradient else "(z1, z2)"
+                raise PropertyViolation(
+                    f"autograd directional derivative along a random direction of {which} is {analytic:.10g} but "
+                    f"finite differences give {richardson:.10g} (|difference| {abs(analytic - richardson):.3g} > "
+                    f"tolerance {tol:.3g}): part of the loss is cut from the graph (.detach(), negatives gathered "
+                    f"without gradient, .data) or a custom backward is wrong")
+
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES, views=("noise", "same_kind")),
+                 max_examples=target.max_examples, fixed=_fixed())
+    return "autograd agrees with central differences in float64"
+
+
+# --------------------------------------------------------------------------------------------------
+# symmetries
+
+
+def _invariance_property(target: LossTarget, transform: str, claim: str, hint: str) -> Callable[[Case], None]:
+    def prop(case: Case) -> None:
+        a, b = case.build(target.device)
+        out, ga, gb = value_and_grads(target, a, b)
+        ta, tb = TRANSFORMS[transform](a, b, torch.Generator().manual_seed(case.seed + 3))
+        with torch.no_grad():
+            moved = evaluate(target, ta, tb)
+        tol = value_tolerance(out, a, b, ga, gb)
+        if not abs(float(moved) - float(out)) <= tol:
+            raise PropertyViolation(f"{claim} fails: L = {float(out):.10g}, L after {transform} = {float(moved):.10g}, "
+                                    f"|difference| {abs(float(moved) - float(out)):.3g} > tolerance {tol:.3g} ({hint})")
+    return prop
+
+
+_HINTS = {
+    "batch_permutation": "positives or masks tied to positions: labels all 0, torch.roll, an interleaved "
+                         "[a1, b1, a2, b2] mask on stacked [a..., b...] views, or weights by index",
+    "view_swap": "only one direction of the loss computed, or the two views normalised/weighted differently",
+    "embedding_rotation": "the loss uses coordinates, not only sample similarities (per-feature statistics?)",
+    "centred_embedding_rotation": "the loss uses coordinates, not only centred sample similarities",
+    "feature_permutation": "dimensions weighted or masked by index",
+    "positive_scale": "embeddings not L2-normalised before the similarities",
+    "sample_mixing": "the loss uses individual samples, not only the centred covariance",
+}
+
+
+@source("every SSL loss: a batch is a set, the loss cannot depend on the order of samples")
+def check_batch_permutation_invariance(target: LossTarget) -> str:
+    prop = _invariance_property(target, "batch_permutation", "invariance to a joint permutation of the batch",
+                                _HINTS["batch_permutation"])
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
+                 max_examples=target.max_examples, fixed=_fixed())
+    return "L(z1[π], z2[π]) = L(z1, z2)"
+
+
+@source("declared view symmetry (SimCLR, VICReg, Barlow Twins are symmetrised over the two views)")
+def check_view_symmetry(target: LossTarget) -> str:
+    prop = _invariance_property(target, "view_swap", "view symmetry L(z1, z2) = L(z2, z1)", _HINTS["view_swap"])
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES, views=("noise", "same_kind")),
+                 max_examples=target.max_examples, fixed=_fixed(view="same_kind"))
+    return "L(z1, z2) = L(z2, z1)"
+
+
+@source("declared invariance (ssl_props.losses Invariance); Garrido et al. 2023, Definition 3.2")
+def check_declared_invariance(target: LossTarget, *, invariance: str) -> str:
+    prop = _invariance_property(target, invariance, f"declared invariance '{invariance}'", _HINTS.get(invariance, ""))
+    run_property(prop, cases(n=_n_range(target), d=(2, 10), kinds=WELL_POSED, scales=(1.0, 1e-3)),
+                 max_examples=max(5, target.max_examples // 2), fixed=_fixed())
+    return f"invariant to {invariance}"
+
+
+def symmetry_defects(fn: Callable, transforms: dict, inputs: list[tuple[torch.Tensor, torch.Tensor]],
+                     seed: int = 0) -> dict[str, float]:
+    """For each transform, the largest ``|L(T z) − L(z)| / tolerance`` over ``inputs`` (≤ 1: invariant)."""
+    ratios: dict[str, float] = {}
+    for i, (a, b) in enumerate(inputs):
+        out, ga, gb = value_and_grads(fn, a, b)
+        tol = max(value_tolerance(out, a, b, ga, gb), 1e-300)
+        for name, tf in transforms.items():
+            ta, tb = tf(a, b, torch.Generator().manual_seed(seed + i))
+            with torch.no_grad():
+                moved = evaluate(fn, ta, tb)
+            r = abs(float(moved) - float(out)) / tol
+            ratios[name] = max(ratios.get(name, 0.0), r if math.isfinite(r) else math.inf)
+    return ratios
+
+
+@source("Garrido et al. 2023 (arXiv:2206.02574), Definition 3.2 and Prop. 3.2: the sample/dimension duality")
+def check_contrastive_class(target: LossTarget) -> str:
+    inputs = [Case(n, d, seed=s).build(target.device) for s, (n, d) in enumerate(((6, 4), (4, 6), (5, 5)))]
+    names = ("centred_embedding_rotation", "sample_mixing")
+    ratios = symmetry_defects(target, {k: TRANSFORMS[k] for k in names}, inputs)
+    observed = classify({k for k in names if ratios[k] <= 1.0})
+    evidence = (f"defect/tolerance: centred rotations of embedding space {ratios[names[0]]:.3g}, "
+                f"centred sample mixing {ratios[names[1]]:.3g}")
+    declared = target.family
+    if declared in ("sample-contrastive", "dimension-contrastive") and observed != declared:
+        hint = ("it depends on more than the centred feature covariance (a Gram/sample matrix, e.g. z @ z.T instead "
+                "of z.T @ z?)" if declared == "dimension-contrastive" else
+                "it depends on more than sample similarities (per-feature statistics or un-normalised coordinates?)")
+        raise CheckFailed(f"declared {declared} but behaves as {observed}: {hint}; {evidence}")
+    return f"behaves as {observed} ({evidence})"
+
+
+# --------------------------------------------------------------------------------------------------
+# collapse
+
+
+def _spread(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
+    """Maximally spread unit-variance embeddings: whitened centred columns (n > d) or orthogonal rows (n ≤ d)."""
+    if n > d:
+        x = torch.randn(n, d, generator=gen, dtype=torch.float64)
+        q, _ = torch.linalg.qr(x - x.mean(0))
+        return q * math.sqrt(n - 1)
+    return random_orthogonal(d, generator=gen)[:n] * math.sqrt(d)
+
+
+def _collapsed(n: int, d: int, gen: torch.Generator, rank: int) -> torch.Tensor:
+    """Same Frobenius norm ``sqrt(n·d)`` as :func:`_spread`; rank 0 = all rows equal, rank 1 = a centred line."""
+    v = torch.randn(d, generator=gen, dtype=torch.float64)
+    if rank == 0:
+        return (v / v.norm() * math.sqrt(d)).expand(n, d).clone()
+    u = torch.randn(n, generator=gen, dtype=torch.float64)
+    z = torch.outer(u - u.mean(), v)
+    return z / z.norm() * math.sqrt(n * d)
+
+
+_COLLAPSE_SHAPES = ((4, 8), (8, 4), (6, 6))
+
+
+@source("collapse: a contrastive loss must score a spread embedding below a (dimensionally) collapsed one")
+def check_prefers_spread(target: LossTarget, *, collapse: str) -> str:
+    rank = 0 if collapse == "complete" else 1
+    for s, (n, d) in enumerate(_COLLAPSE_SHAPES):
+        gen = torch.Generator().manual_seed(s)
+        spread, col = _spread(n, d, gen).to(target.device), _collapsed(n, d, gen, rank).to(target.device)
+        ls, ga, gb = value_and_grads(target, spread, spread.clone())
+        lc, ca, cb = value_and_grads(target, col, col.clone())
+        tol = value_tolerance(ls, spread, spread, ga, gb) + value_tolerance(lc, col, col, ca, cb)
+        if not float(ls) < float(lc) - tol:
+            raise CheckFailed(f"the loss does not penalise {collapse} collapse: with identical views, "
+                              f"L(collapsed) = {float(lc):.10g} is not above L(spread) = {float(ls):.10g} (tolerance "
+                              f"{tol:.3g}) at n={n}, d={d}; the repulsive/regularising term is missing, zero-weighted "
+                              f"or has the wrong sign", {"n": n, "d": d, "collapse": collapse})
+    return f"L(spread) < L({collapse} collapse) for identical views"
+
+
+@source("collapse dynamics: complete collapse may be stationary for a contrastive loss, never a minimum")
+def check_collapse_not_minimum(target: LossTarget) -> str:
+    notes = []
+    for s, (n, d) in enumerate(_COLLAPSE_SHAPES):
+        gen = torch.Generator().manual_seed(s)
+        col, spread = _collapsed(n, d, gen, 0).to(target.device), _spread(n, d, gen).to(target.device)
+        lc, ga, gb = value_and_grads(target, col, col.clone())
+        tol = value_tolerance(lc, col, col, ga, gb)
+        slope = sum(float((g * col).norm()) for g in (ga, gb) if g is not None)  # first-order change, relative step 1
+        if slope > tol:
+            notes.append("not stationary")
+            continue
+        moved = col + 0.1 * spread  # a 10 % spreading perturbation (second order)
+        with torch.no_grad():
+            lm = evaluate(target, moved, moved.clone())
+        if not float(lm) < float(lc) - tol:
+            raise CheckFailed(f"complete collapse is a (local) minimum: the gradient vanishes there and spreading the "
+                              f"embeddings by 10 % does not lower the loss ({float(lc):.10g} -> {float(lm):.10g}) at "
+                              f"n={n}, d={d}; the loss cannot escape collapse (missing or sign-flipped regulariser)",
+                              {"n": n, "d": d})
+        notes.append("stationary saddle")
+    return "complete collapse is " + ("a stationary point but not a minimum" if "stationary saddle" in notes
+                                      else "not a stationary point")
+
+
+# --------------------------------------------------------------------------------------------------
+# stop-gradient
+
+
+@source("SimSiam (Chen & He 2021, arXiv:2011.10566) / BYOL: the target branch gets no gradient")
+def check_stop_gradient(target: LossTarget) -> str:
+    p_name, z_name = target.signature
+
+    def prop(case: Case) -> None:
+        a, b = case.build(target.device)
+        _, ga, gb = value_and_grads(target, a, b)
+        if gb is not None and bool(gb.abs().sum() > 0):
+            raise PropertyViolation(f"gradient reaches the target {z_name} (max |∂L/∂{z_name}| = "
+                                    f"{float(gb.abs().max()):.3g}): the stop-gradient is missing ({z_name}.detach())")
+        if ga is None or not bool(ga.abs().sum() > 0):
+            raise PropertyViolation(f"no gradient reaches the prediction {p_name}: the stop-gradient is on the wrong "
+                                    f"branch")
+
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED), max_examples=max(3, target.max_examples // 4),
+                 fixed=_fixed())
+    return f"∂L/∂{z_name} = 0 and ∂L/∂{p_name} ≠ 0"

@@ -1,0 +1,221 @@
+"""Conformance with a registered loss (``like=NAME``) and "which registered loss does this behave like".
+
+Value and gradient are compared with the reference in float64 on OpInfo-style *reference inputs*
+(N < D and N > D, variances from 1e-6 to 1e6, low-rank, ill-conditioned, heavy-tailed) and then on
+Hypothesis cases; the tolerance is derived per input (:func:`value_tolerance`, :func:`grad_tolerance`).
+On a mismatch the message reports the input, both values, a constant factor when there is one
+(wrong reduction) and the registered loss the function does match.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Callable
+
+import torch
+
+from ..fingerprint import TRANSFORMS
+from ..losses import LOSSES, LossInfo
+from ..properties import PropertyViolation
+from ..tolerances import sum_of_products
+from ._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
+                      loss_parameters, run_property, evaluate, value_and_grads, value_tolerance)
+from .checks import WELL_POSED, source, symmetry_defects
+
+#: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
+REFERENCE_INPUTS = tuple(Case(n, d, kind, scale, seed, view) for seed, (n, d, kind, scale, view) in enumerate((
+    (3, 10, "gaussian", 1.0, "noise"), (10, 3, "gaussian", 1.0, "noise"), (2, 5, "gaussian", 1.0, "same_kind"),
+    (6, 6, "low_rank", 1.0, "noise"), (8, 4, "gaussian", 1e-3, "noise"), (4, 8, "gaussian", 1e3, "noise"),
+    (7, 5, "ill_conditioned", 1.0, "noise"), (5, 7, "heavy_tailed", 1.0, "same_kind"), (9, 2, "gaussian", 1e-2, "noise"))))
+
+
+def _translate(z1: torch.Tensor, z2: torch.Tensor, g: torch.Generator):
+    c = torch.randn(z1.shape[-1], generator=g, dtype=torch.float64).to(z1) * float(z1.abs().max())
+    return z1 + c, z2 + c
+
+
+def _view_affine(z1: torch.Tensor, z2: torch.Tensor, g: torch.Generator):
+    def aff(z: torch.Tensor) -> torch.Tensor:
+        s = torch.empty(z.shape[-1], dtype=torch.float64).uniform_(0.5, 2.0, generator=g).to(z)
+        return z * s + torch.randn(z.shape[-1], generator=g, dtype=torch.float64).to(z)
+    return aff(z1), aff(z2)
+
+
+#: symmetries beyond the registry's: a common shift of both views (centred statistics) and an
+#: independent per-view, per-feature affine map (standardised cross-correlation, Barlow Twins)
+EXTRA_TRANSFORMS = {"common_translation": _translate, "view_affine": _view_affine}
+
+
+def grad_tolerance(fn: Callable, a: torch.Tensor, b: torch.Tensor, g: torch.Tensor, which: int) -> float:
+    """float64 tolerance for one gradient: ``SAFETY · n·d · eps · (‖g‖_∞ + κ)``.
+
+    ``κ = max |g(z ⊙ (1 + δ r)) − g(z)| / δ`` (δ = 1e-6, random signs r) estimates how much the gradient
+    moves under a relative perturbation of the inputs, i.e. the size of the terms rounding acts on.
+    """
+    gen = torch.Generator().manual_seed(1)
+    delta = 1e-6
+    ra = torch.randint(0, 2, a.shape, generator=gen).to(a) * 2 - 1
+    rb = torch.randint(0, 2, b.shape, generator=gen).to(b) * 2 - 1
+    _, pa, pb = value_and_grads(fn, a * (1 + delta * ra), b * (1 + delta * rb))
+    moved = (pa, pb)[which]
+    kappa = float((moved - g).abs().max()) / delta if moved is not None else 0.0
+    n, d = a.shape[-2:]
+    return float(sum_of_products(torch.float64, n * d, float(g.abs().max()) + (kappa if math.isfinite(kappa) else 0.0)))
+
+
+def _require_like(target: LossTarget) -> None:
+    if target.like is None:
+        raise SkipCheck("no reference: pass like=NAME")
+
+
+def _value_mismatch(target: LossTarget, case: Case) -> str | None:
+    a, b = case.build(target.device)
+    ref, ra, rb = value_and_grads(target.reference, a, b)
+    with torch.no_grad():
+        mine = evaluate(target, a, b)
+    tol = value_tolerance(ref, a, b, ra, rb)
+    if abs(float(mine) - float(ref)) <= tol:
+        return None
+    return (f"value differs from {target.reference_label()}: yours = {float(mine):.12g}, reference = {float(ref):.12g}, "
+            f"|difference| {abs(float(mine) - float(ref)):.3g} > tolerance {tol:.3g}")
+
+
+def diagnose(target: LossTarget) -> str:
+    """Why the values differ: a constant factor over the reference inputs and/or the loss it does match."""
+    notes = []
+    ratios = []
+    for case in REFERENCE_INPUTS[:6]:
+        a, b = case.build(target.device)
+        with torch.no_grad():
+            try:
+                mine, ref = float(target(a, b)), float(target.reference(a, b))
+            except Exception:  # noqa: BLE001 - a diagnosis must never mask the failure it explains
+                return ""
+        ratios.append(mine / ref if ref != 0 else math.nan)
+    if all(math.isfinite(r) for r in ratios) and max(ratios) - min(ratios) <= 1e-9 * max(1.0, abs(ratios[0])):
+        notes.append(f"yours is consistently {ratios[0]:.6g} × the reference (a wrong reduction, sum vs mean, "
+                     f"or views summed instead of averaged?)")
+    matches, _ = identify(target.fn, target.signature, target.device)
+    if matches:
+        notes.append("it behaves like " + ", ".join(
+            (f"{m['factor']:.6g} × " if abs(m["factor"] - 1) > 1e-9 else "") + format_call(m["name"], m["params"])
+            for m in matches[:3]) + f", not {target.reference_label()}")
+    return "; ".join(notes)
+
+
+@source("conformance: value equals the registered reference in float64 (derived tolerance)")
+def check_matches_reference_value(target: LossTarget) -> str:
+    _require_like(target)
+
+    def prop(case: Case) -> None:
+        msg = _value_mismatch(target, case)
+        if msg:
+            raise PropertyViolation(msg)
+
+    try:
+        run_property(prop, cases(n=(target.min_batch, 12), d=(2, 12), kinds=WELL_POSED + ("ill_conditioned",),
+                                 scales=(1.0, 1e-3, 1e3), views=("noise", "same_kind")),
+                     max_examples=target.max_examples, fixed=REFERENCE_INPUTS)
+    except CheckFailed as e:
+        why = diagnose(target)
+        raise CheckFailed(f"{e}" + (f"; {why}" if why else ""), e.counterexample) from None
+    return f"equals {target.reference_label()} on {len(REFERENCE_INPUTS)} reference inputs and Hypothesis cases"
+
+
+@source("conformance: gradients equal the registered reference's in float64 (derived tolerance)")
+def check_matches_reference_gradient(target: LossTarget) -> str:
+    _require_like(target)
+
+    def prop(case: Case) -> None:
+        a, b = case.build(target.device)
+        _, ra, rb = value_and_grads(target.reference, a, b)
+        _, ma, mb = value_and_grads(target, a, b)
+        for which, (name, r, m) in enumerate(zip(target.signature, (ra, rb), (ma, mb))):
+            if r is None and m is None:
+                continue
+            if m is None or r is None:
+                raise PropertyViolation(f"∂L/∂{name}: " + ("no gradient reaches it in yours but the reference's does "
+                                                          "(detached?)" if m is None else
+                                                          "yours has a gradient but the reference stops it (missing .detach()?)"))
+            tol = grad_tolerance(target.reference, a, b, r, which)
+            err = float((m - r).abs().max())
+            if not err <= tol:
+                i = int((m - r).abs().argmax())
+                raise PropertyViolation(f"∂L/∂{name} differs from {target.reference_label()}'s: max |difference| "
+                                        f"{err:.3g} > tolerance {tol:.3g} (at flat index {i}: yours "
+                                        f"{float(m.flatten()[i]):.10g}, reference {float(r.flatten()[i]):.10g})")
+
+    run_property(prop, cases(n=(target.min_batch, 12), d=(2, 12), kinds=WELL_POSED, scales=(1.0, 1e-3, 1e3),
+                             views=("noise", "same_kind")),
+                 max_examples=max(5, target.max_examples // 2), fixed=REFERENCE_INPUTS)
+    return f"gradients equal {target.reference_label()}'s"
+
+
+@source("conformance: every symmetry of the reference (registry invariances, common shift, per-view affine maps)")
+def check_shares_reference_symmetries(target: LossTarget) -> str:
+    _require_like(target)
+    inputs = [c.build(target.device) for c in REFERENCE_INPUTS[:4]]
+    transforms = {**TRANSFORMS, **EXTRA_TRANSFORMS}
+    ref = symmetry_defects(target.reference, transforms, inputs, seed=5)
+    mine = symmetry_defects(target, transforms, inputs, seed=5)
+    broken = [k for k in transforms if ref[k] <= 1.0 and not mine[k] <= 1.0]
+    if broken:
+        raise CheckFailed(f"{target.reference_label()} is invariant to {', '.join(broken)} but yours is not "
+                          f"(defect/tolerance {', '.join(f'{k}={mine[k]:.3g}' for k in broken)})"
+                          + ("; common_translation: covariance not centred?" if "common_translation" in broken else "")
+                          + ("; view_affine: each view must be standardised with its own statistics" if "view_affine" in broken else ""))
+    kept = [k for k in transforms if ref[k] <= 1.0]
+    return f"shares the reference's symmetries: {', '.join(kept)}"
+
+
+# --------------------------------------------------------------------------------------------------
+# identification
+
+
+def _param_grid(info: LossInfo) -> list[dict[str, Any]]:
+    defaults = loss_parameters(info)
+    axes = {k: tuple(dict.fromkeys((defaults[k], *info.param_grid.get(k, ())))) for k in defaults if k in info.param_grid}
+    keys = list(axes)
+    return [dict(zip(keys, vals)) for vals in itertools.product(*(axes[k] for k in keys))] or [{}]
+
+
+_ID_INPUTS = (Case(4, 6, seed=0), Case(7, 3, seed=1), Case(5, 5, seed=2, view="same_kind"))
+
+
+def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
+             device: torch.device | str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Registered losses (with parameters from their ``param_grid``) that ``fn`` matches on a few inputs.
+
+    Returns ``(matches, closest)``: ``matches`` is ``[{"name", "params", "factor"}]`` with ``factor`` 1
+    for an exact match and another constant for a match up to scale; ``closest`` is the nearest
+    candidate ``{"name", "params", "max_relative_difference"}`` (``None`` if no candidate ran).
+    """
+    inputs = [c.build(device) for c in _ID_INPUTS]
+    try:
+        with torch.no_grad():
+            mine = [float(fn(a, b)) for a, b in inputs]
+    except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
+        return [], None
+    predictor = signature == PREDICTOR_SIGNATURE
+    exact, scaled, closest = [], [], (math.inf, None)
+    for info in LOSSES.values():
+        if (info.signature == PREDICTOR_SIGNATURE) != predictor:
+            continue
+        for params in _param_grid(info):
+            try:
+                refs = [value_and_grads(lambda x, y: info.fn(x, y, **params), a, b) for a, b in inputs]
+            except Exception:  # noqa: BLE001 - a candidate undefined on these shapes is skipped
+                continue
+            tols = [value_tolerance(r, a, b, ga, gb) for (r, ga, gb), (a, b) in zip(refs, inputs)]
+            vals = [float(r) for r, _, _ in refs]
+            if all(abs(m - v) <= t for m, v, t in zip(mine, vals, tols)):
+                exact.append({"name": info.name, "params": params, "factor": 1.0})
+                continue
+            if vals[0] != 0 and mine[0] != 0:
+                c = mine[0] / vals[0]
+                if all(abs(m - c * v) <= abs(c) * t + t for m, v, t in zip(mine, vals, tols)):
+                    scaled.append({"name": info.name, "params": params, "factor": c})
+            rel = max(abs(m - v) / max(abs(v), 1e-300) for m, v in zip(mine, vals))
+            if rel < closest[0]:
+                closest = (rel, {"name": info.name, "params": params, "max_relative_difference": rel})
+    return exact + scaled, closest[1]

@@ -1,0 +1,134 @@
+"""Sympy derivations behind Balestriero & LeCun (NeurIPS 2022, arXiv:2205.11508).
+
+Each function proves one algebraic step of a closed form (exactly, with sympy) and returns a short
+description; it raises ``AssertionError`` with the residual when sympy disagrees. Results are cached.
+Orientation: ``Z`` is ``N × K`` (samples × features); ``G`` symmetric with a zero diagonal.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+
+def _zero(expr: sp.Expr, what: str) -> None:
+    r = sp.simplify(sp.expand(expr))
+    if r != 0:
+        raise AssertionError(f"sympy: {what} leaves the non-zero residual {sp.sstr(r)[:300]}")
+
+
+def symmetric_graph(n: int) -> sp.Matrix:
+    """Symbolic symmetric ``G`` with zero diagonal."""
+    return sp.Matrix(n, n, lambda i, j: 0 if i == j else sp.Symbol(f"g_{min(i, j)}{max(i, j)}", real=True))
+
+
+def general_graph(n: int) -> sp.Matrix:
+    """Symbolic ``G`` with zero diagonal and independent ``G_ij``, ``G_ji``."""
+    return sp.Matrix(n, n, lambda i, j: 0 if i == j else sp.Symbol(f"g_{i}{j}", real=True))
+
+
+def symbolic_z(n: int, k: int) -> sp.Matrix:
+    return sp.Matrix(n, k, lambda i, j: sp.Symbol(f"z_{i}{j}", real=True))
+
+
+def laplacian(g: sp.Matrix) -> sp.Matrix:
+    return sp.diag(*[sum(g.row(i)) for i in range(g.rows)]) - g
+
+
+def dirichlet(z: sp.Matrix, g: sp.Matrix) -> sp.Expr:
+    return sum((g[i, j] * sum((z[i, k] - z[j, k]) ** 2 for k in range(z.cols))
+                for i in range(z.rows) for j in range(z.rows)), sp.Integer(0))
+
+
+@lru_cache(maxsize=None)
+def invariance_is_dirichlet_energy(shapes: tuple[tuple[int, int], ...] = ((2, 1), (3, 2), (4, 2))) -> str:
+    """``Σ_ij G_ij ‖Z_i − Z_j‖² = 2 tr(Zᵀ L Z)`` for symbolic symmetric ``G`` and ``Z`` of every shape."""
+    for n, k in shapes:
+        z, g = symbolic_z(n, k), symmetric_graph(n)
+        _zero(dirichlet(z, g) - 2 * (z.T * laplacian(g) * z).trace(), f"Dirichlet identity at (N, K) = ({n}, {k})")
+    return f"Σ G_ij‖Z_i−Z_j‖² − 2tr(ZᵀLZ) expands to 0 for symmetric symbolic G, (N, K) in {list(shapes)}"
+
+
+@lru_cache(maxsize=None)
+def asymmetric_dirichlet_residual() -> sp.Expr:
+    """For a general (non-symmetric) G the naive identity leaves a residual (returned, non-zero)."""
+    z, g = symbolic_z(3, 1), general_graph(3)
+    return sp.expand(dirichlet(z, g) - 2 * (z.T * laplacian(g) * z).trace())
+
+
+@lru_cache(maxsize=None)
+def vicreg_scalar_problem() -> str:
+    """Per eigen-direction, ``φ(t) = β(t/N − 1)² + 2γλ t/N`` over ``t = s² ≥ 0`` is convex with minimiser
+    ``t⋆ = N(1 − γλ/β)`` when ``γλ < β`` (and ``t⋆ = 0`` otherwise, since ``φ'(0) = 2(γλ − β)/N ≥ 0``)."""
+    t, n, b, c, lam = sp.symbols("t N beta gamma lambda", positive=True)
+    phi = b * (t / n - 1) ** 2 + 2 * c * lam * t / n
+    sol = sp.solve(sp.diff(phi, t), t)
+    if len(sol) != 1:
+        raise AssertionError(f"sympy: expected one stationary point, got {sol}")
+    _zero(sol[0] - n * (1 - c * lam / b), "stationary point t⋆ = N(1 − γλ/β)")
+    _zero(sp.diff(phi, t, 2) - 2 * b / n**2, "second derivative 2β/N²")
+    _zero(sp.diff(phi, t).subs(t, 0) - 2 * (c * lam - b) / n, "φ'(0) = 2(γλ − β)/N")
+    _zero(phi.subs(t, sol[0]) - (b * (c * lam / b) ** 2 + 2 * c * lam * (1 - c * lam / b)),
+          "φ(t⋆) = β(c − 1)² + 2γλc with c = 1 − γλ/β")
+    return "φ(t) = β(t/N−1)² + 2γλt/N: unique stationary point N(1−γλ/β), φ'' = 2β/N² > 0, φ'(0) = 2(γλ−β)/N"
+
+
+@lru_cache(maxsize=None)
+def spectral_loss_in_eigenbasis() -> str:
+    """For ``Z = √N U diag(√c)`` with ``Uᵀ U = I``, ``U ⟂ 1``, ``L U = U Λ`` (K = 2, symbolic c, λ),
+    the spectral VICReg loss equals ``Σ_k β(c_k − 1)² + 2γλ_k c_k``."""
+    n, b, c = sp.symbols("N beta gamma", positive=True)
+    c1, c2, l1, l2 = sp.symbols("c1 c2 lambda1 lambda2", nonnegative=True)
+    cov = sp.diag(c1, c2)  # Zᵀ H Z / N = diag(c) because U ⟂ 1 and UᵀU = I
+    inv = 2 * c / n * (n * (c1 * l1 + c2 * l2))  # (2γ/N) tr(Zᵀ L Z) = (2γ/N) N Σ c_k λ_k
+    loss = b * sum(((cov - sp.eye(2)) ** 2)) + inv
+    _zero(loss - (b * (c1 - 1) ** 2 + b * (c2 - 1) ** 2 + 2 * c * (l1 * c1 + l2 * c2)), "loss in the eigenbasis")
+    return "β‖diag(c) − I‖² + (2γ/N)·N Σ c_kλ_k = Σ β(c_k−1)² + 2γλ_k c_k"
+
+
+@lru_cache(maxsize=None)
+def cross_entropy_gibbs(n: int = 3) -> str:
+    """``−Σ_j g_j log p_j`` on the simplex: the Lagrange stationary point is ``p = g/Σg`` and
+    ``CE(p) − CE(g/Σg) = (Σg) KL(g/Σg ‖ p)`` identically."""
+    g = sp.symbols(f"g0:{n}", positive=True)
+    p = sp.symbols(f"p0:{n}", positive=True)
+    mu = sp.Symbol("mu")
+    lag = -sum(gi * sp.log(pi) for gi, pi in zip(g, p)) + mu * (sum(p) - 1)
+    sol = sp.solve([sp.diff(lag, pi) for pi in p] + [sum(p) - 1], [*p, mu], dict=True)
+    if len(sol) != 1:
+        raise AssertionError(f"sympy: expected one stationary point, got {sol}")
+    s = sum(g)
+    for gi, pi in zip(g, p):
+        _zero(sol[0][pi] - gi / s, "stationary point p = g/Σg")
+    ce = lambda q: -sum(gi * sp.log(qi) for gi, qi in zip(g, q))  # noqa: E731
+    kl = sum(gi / s * sp.log((gi / s) / pi) for gi, pi in zip(g, p))
+    _zero(sp.expand_log(ce(p) - ce([gi / s for gi in g]) - s * kl, force=True), "CE gap = (Σg)·KL")
+    return f"argmin over the simplex of −Σ g_j log p_j is g/Σg; the gap is (Σg)·KL (n = {n})"
+
+
+@lru_cache(maxsize=None)
+def augmentation_laplacian_spectrum(cases: tuple[tuple[int, int], ...] = ((1, 2), (2, 2), (2, 3), (3, 3))) -> str:
+    """``G = (11ᵀ − I_V) ⊗ I_{N'}``: ``L = V·I − 11ᵀ ⊗ I`` has eigenvalues 0 (×N') and V (×N'(V−1))."""
+    for ns, nv in cases:
+        g = sp.kronecker_product(sp.ones(nv, nv) - sp.eye(nv), sp.eye(ns))
+        ev = laplacian(g).eigenvals()
+        want = {0: ns, nv: ns * (nv - 1)}
+        if ev != want:
+            raise AssertionError(f"sympy: spectrum of L for (N', V) = ({ns}, {nv}) is {ev}, expected {want}")
+    return f"exact spectrum {{0: N', V: N'(V−1)}} for (N', V) in {list(cases)}"
+
+
+@lru_cache(maxsize=None)
+def barlow_diagonal_is_rayleigh() -> str:
+    """For one column ``z`` and symmetric unweighted ``G``: ``1 − C_kk = zᵀLz / zᵀDz`` (pairs listed both ways),
+    so ``C_kk = 1`` iff ``z`` is constant on every component."""
+    n = 3
+    g = sp.Matrix(n, n, lambda i, j: 0 if i == j else 1)  # the triangle; plus one symbolic z
+    z = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"z_{i}", real=True))
+    pairs = [(i, j) for i in range(n) for j in range(n) if g[i, j]]
+    inner = sum(z[i] * z[j] for i, j in pairs)
+    norm_l = sum(z[i] ** 2 for i, _ in pairs)  # = Σ_i deg_i z_i² = ‖Z_right‖² too
+    lap = laplacian(g)
+    _zero((norm_l - inner) - (z.T * lap * z)[0], "Σ_pairs z_i² − Σ_pairs z_i z_j = zᵀLz")
+    _zero(norm_l - (z.T * sp.diag(*[sum(g.row(i)) for i in range(n)]) * z)[0], "Σ_pairs z_i² = zᵀDz")
+    return "1 − C_kk = zᵀLz / zᵀDz for the pair-listed cosine (checked on the triangle, symbolic z)"

@@ -1,0 +1,178 @@
+"""Sympy derivations behind Terver, Ponce & Hebert (2025, arXiv:2507.01028), linear case, small symbolic sizes.
+
+Notation of :mod:`ssl_props.dynamics.terver`: encoder ``A`` (n × m), predictor ``B`` (n × n), teacher ``C``,
+moments ``X = [xxᵀ]`` (symmetric), ``Y = [yxᵀ]`` (general), ``Z = [yyᵀ]`` (symmetric), ridge ``λ``;
+for ``m = 1`` the scalars are ``ρ = [xxᵀ]``, ``τ = [yxᵀ]``, ``ζ = [yyᵀ]``. Each function proves one
+statement exactly (expanding to 0 or evaluating signs symbolically), raises ``AssertionError`` otherwise,
+and returns a one-line summary. Everything is cached: each derivation runs once per process.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+#: (n, m) sizes on which the matrix statements are expanded exactly (n > m is the paper's case; (1, 1) scalar).
+SIZES = ((1, 1), (2, 1), (2, 2))
+rho, tau, zeta, lam, beta = sp.symbols("rho tau zeta lambda beta", real=True)
+s_, r_ = sp.symbols("s r", positive=True)
+
+
+def _mat(n: int, m: int, name: str, sym: bool = False) -> sp.Matrix:
+    if sym:
+        return sp.Matrix(n, m, lambda i, j: sp.Symbol(f"{name}_{min(i, j)}{max(i, j)}", real=True))
+    return sp.Matrix(n, m, lambda i, j: sp.Symbol(f"{name}_{i}{j}", real=True))
+
+
+def _zero(expr, what: str) -> None:
+    r = sp.simplify(sp.expand(expr)) if not isinstance(expr, sp.MatrixBase) else expr.applyfunc(lambda e: sp.expand(e))
+    if (r != 0) if not isinstance(r, sp.MatrixBase) else any(sp.simplify(e) != 0 for e in r):
+        raise AssertionError(f"sympy: {what} leaves the non-zero residual {sp.sstr(r)[:300]}")
+
+
+def _problem(n: int, m: int, Y_zero: bool = False):
+    A, B, C = _mat(n, m, "a"), _mat(n, n, "b"), _mat(n, m, "c")
+    X, Z = _mat(m, m, "x", sym=True), _mat(m, m, "z", sym=True)
+    Y = sp.zeros(m, m) if Y_zero else _mat(m, m, "y")
+    return A, B, C, X, Y, Z
+
+
+def _F(A, B, C, X, Y, Z):
+    """``F̄ = ½ tr(BAXAᵀBᵀ) − tr(BA Yᵀ Cᵀ) + ½ tr(C Z Cᵀ) + λ(‖A‖² + ‖B‖²)/2`` (``E‖BAx − Cy‖²`` expanded)."""
+    return (sp.Rational(1, 2) * (B * A * X * A.T * B.T).trace() - (B * A * Y.T * C.T).trace()
+            + sp.Rational(1, 2) * (C * Z * C.T).trace() + lam / 2 * (sum(a**2 for a in A) + sum(b**2 for b in B)))
+
+
+def _grad(f, M: sp.Matrix) -> sp.Matrix:
+    return M.applyfunc(lambda e: sp.diff(f, e))
+
+
+def _sg(A, B, X, Y):
+    R = B * A * X - A * Y
+    return -(B.T * R + lam * A), -(R * A.T + lam * B)
+
+
+def _vec(*ms: sp.Matrix) -> sp.Matrix:
+    return sp.Matrix([e for M in ms for e in M])
+
+
+@lru_cache(maxsize=None)
+def fields_are_partial_gradients() -> str:
+    """Lemma 4.1 form: SG field = −∇_{A,B} F̄ at fixed teacher C = A; GD field = −∇ Ē (closed forms of the module)."""
+    for n, m in SIZES:
+        A, B, C, X, Y, Z = _problem(n, m)
+        F = _F(A, B, C, X, Y, Z)
+        dA, dB = _sg(A, B, X, Y)
+        _zero(dA + _grad(F, A).subs(dict(zip(C, A))), f"SG dA = −∂F̄/∂A at (n, m) = ({n}, {m})")
+        _zero(dB + _grad(F, B).subs(dict(zip(C, A))), f"SG dB = −∂F̄/∂B at (n, m) = ({n}, {m})")
+        E = F.subs(dict(zip(C, A)))
+        R = B * A * X - A * Y
+        gd_A = -(B.T * R - B * A * Y.T + A * Z + lam * A)
+        _zero(gd_A + _grad(E, A), f"GD dA = −∂Ē/∂A at (n, m) = ({n}, {m})")
+    return f"SG = −∂F̄|_(C=A) and GD = −∇Ē expanded to 0 for (n, m) in {list(SIZES)}"
+
+
+@lru_cache(maxsize=None)
+def scalar_curl() -> sp.Expr:
+    """Prop. 3.2, m = n = 1: ``∂ḃ/∂a − ∂ȧ/∂b = τ a`` for SG (λ cancels); 0 for GD (a gradient field)."""
+    a, b = sp.symbols("a b", real=True)
+    A, B = sp.Matrix([[a]]), sp.Matrix([[b]])
+    dA, dB = _sg(A, B, sp.Matrix([[rho]]), sp.Matrix([[tau]]))
+    curl = sp.expand(sp.diff(dB[0], a) - sp.diff(dA[0], b))
+    _zero(curl - tau * a, "SG scalar curl = τ a")
+    E = sp.Rational(1, 2) * (rho * b**2 * a**2 - 2 * tau * b * a**2 + zeta * a**2) + lam / 2 * (a**2 + b**2)
+    ga, gb = -sp.diff(E, a), -sp.diff(E, b)
+    _zero(sp.diff(gb, a) - sp.diff(ga, b), "GD scalar curl = 0")
+    return curl
+
+
+@lru_cache(maxsize=None)
+def jacobian_asymmetry(n: int, m: int, Y_zero: bool = False) -> sp.Matrix:
+    """``J − Jᵀ`` of the SG field in the variables ``(vec A, vec B)`` at a symbolic point (size N × N)."""
+    A, B, C, X, Y, Z = _problem(n, m, Y_zero)
+    dA, dB = _sg(A, B, X, Y)
+    v, f = _vec(A, B), _vec(dA, dB)
+    J = f.jacobian(v)
+    return (J - J.T).applyfunc(sp.expand)
+
+
+@lru_cache(maxsize=None)
+def sg_not_gradient() -> str:
+    """Prop. 3.2: ``J ≠ Jᵀ`` symbolically for every size in :data:`SIZES`; ``J = Jᵀ`` when ``[yxᵀ] = 0``."""
+    for n, m in SIZES:
+        if all(e == 0 for e in jacobian_asymmetry(n, m)):
+            raise AssertionError(f"sympy: SG Jacobian symmetric at (n, m) = ({n}, {m}) — Prop. 3.2 refuted")
+        _zero(jacobian_asymmetry(n, m, Y_zero=True), f"SG Jacobian asymmetry with [yxᵀ] = 0 at ({n}, {m})")
+    return f"J_SG − J_SGᵀ ≠ 0 for (n, m) in {list(SIZES)}, and = 0 when [yxᵀ] = 0 (uncorrelated views)"
+
+
+@lru_cache(maxsize=None)
+def ema_not_gradient() -> str:
+    """Prop. 3.2 (EMA), m = n = 1: in (a, b, c), ``∂ċ/∂a = β`` while ``∂ȧ/∂c = τ b``: not symmetric."""
+    a, b, c = sp.symbols("a b c", real=True)
+    R = b * a * rho - c * tau
+    f = sp.Matrix([-(b * R + lam * a), -(R * a + lam * b), beta * (a - c)])
+    J = f.jacobian(sp.Matrix([a, b, c]))
+    asym = sp.expand(J[2, 0] - J[0, 2])
+    _zero(asym - (beta - tau * b), "EMA ∂ċ/∂a − ∂ȧ/∂c = β − τ b")
+    return f"EMA: ∂ċ/∂a − ∂ȧ/∂c = {asym} (≠ 0 off the surface τ b = β)"
+
+
+@lru_cache(maxsize=None)
+def equilibria_m1() -> str:
+    """Prop. 4.5 for m = 1 (n = 2): with ``B = A τ Aᵀ (ρ A Aᵀ + λ I)⁻¹``, ``dB/dt = 0`` and
+    ``dA/dt = −λ a (1 − τ² s / (ρ s + λ)²)``, ``s = ‖a‖²``: non-zero equilibria iff ``(ρ s + λ)² = τ² s``."""
+    a0, a1 = sp.symbols("a0 a1", real=True)
+    A = sp.Matrix([[a0], [a1]])
+    s = a0**2 + a1**2
+    W = rho * A * A.T + lam * sp.eye(2)
+    B = tau * A * A.T * W.inv()
+    dA, dB = _sg(A, B, sp.Matrix([[rho]]), sp.Matrix([[tau]]))
+    _zero(sp.simplify(dB), "dB/dt at B(A) (Prop. 4.5)")
+    _zero(sp.simplify(dA + lam * A * (1 - tau**2 * s / (rho * s + lam) ** 2)), "dA/dt at B(A) (Prop. 4.5)")
+    return "m = 1: B(A) zeroes dB/dt and dA/dt = −λ a (1 − τ² s/(ρ s + λ)²)"
+
+
+@lru_cache(maxsize=None)
+def sphere_radii() -> str:
+    """Prop. 4.11: ``(ρ r² + λ)² − τ² r² = (ρ r² − |τ| r + λ)(ρ r² + |τ| r + λ)``; the positive roots are
+    ``r₁,₂ = (|τ| ∓ √Δ)/(2ρ)``, ``Δ = τ² − 4ρλ`` (real iff Δ ≥ 0)."""
+    t = sp.Symbol("t", positive=True)  # |τ|
+    _zero((rho * r_**2 + lam) ** 2 - t**2 * r_**2 - (rho * r_**2 - t * r_ + lam) * (rho * r_**2 + t * r_ + lam),
+          "factorisation of the m = 1 equilibrium equation")
+    D = t**2 - 4 * rho * lam
+    for r in ((t - sp.sqrt(D)) / (2 * rho), (t + sp.sqrt(D)) / (2 * rho)):
+        _zero(rho * r**2 - t * r + lam, "radius solves ρ r² − |τ| r + λ = 0")
+    return "Prop. 4.11 radii r₁,₂ = (|τ| ∓ √(τ² − 4ρλ))/(2ρ) solve (ρr² + λ)² = τ² r²"
+
+
+@lru_cache(maxsize=None)
+def gd_collapse_identities() -> str:
+    """Lemma 4.3 (our Lyapunov proof): ``⟨∇_A Ē₀, A⟩ = 2 Ē₀`` (Ē₀: data term, 2-homogeneous in A), and for
+    m = n = 1, ``Ē₀ = ½ a² g(b)`` with ``g(b) − (ζ − τ²/ρ) = ρ (b − τ/ρ)²`` (so ``g ≥ λ_min(Σ) > 0``)."""
+    for n, m in SIZES:
+        A, B, C, X, Y, Z = _problem(n, m)
+        E0 = _F(A, B, A, X, Y, Z).subs(lam, 0)
+        euler = sum(x * y for x, y in zip(_grad(E0, A), A))
+        _zero(euler - 2 * E0, f"Euler identity ⟨∇_A Ē₀, A⟩ = 2 Ē₀ at (n, m) = ({n}, {m})")
+    b = sp.Symbol("b", real=True)
+    g = rho * b**2 - 2 * tau * b + zeta
+    _zero(sp.expand(rho * (g - (zeta - tau**2 / rho)) - (rho * b - tau) ** 2), "g(b) − (ζ − τ²/ρ) = ρ (b − τ/ρ)²")
+    return f"⟨∇_A Ē₀, A⟩ = 2 Ē₀ for (n, m) in {list(SIZES)}; g(b) = ρ(b − τ/ρ)² + ζ − τ²/ρ"
+
+
+@lru_cache(maxsize=None)
+def sg_equilibrium_not_critical() -> str:
+    """Prop. 3.1, m = n = 1: at a non-zero SG equilibrium ``b = τ s/(ρ s + λ)``, ``∂Ē/∂a = a [(ζρ − τ²) s + ζλ]/(ρ s + λ)``,
+    which is ≠ 0 when ``Σ ≻ 0`` (ζρ > τ²) or ``λ > 0`` — SG does not stop at critical points of Ē."""
+    a, b = sp.symbols("a b", real=True)
+    E = sp.Rational(1, 2) * (rho * b**2 * a**2 - 2 * tau * b * a**2 + zeta * a**2) + lam / 2 * (a**2 + b**2)
+    s = a**2
+    dEa = sp.diff(E, a).subs(b, tau * s / (rho * s + lam))
+    dA_sg = -(b * (b * a * rho - a * tau) + lam * a)
+    _zero(sp.simplify(dA_sg.subs(b, tau * s / (rho * s + lam)) + lam * a * (1 - tau**2 * s / (rho * s + lam) ** 2)),
+          "SG dA at b(a)")
+    _zero(sp.simplify(dEa - a * ((zeta * rho - tau**2) * s + zeta * lam) / (rho * s + lam)
+                      - (dA_sg.subs(b, tau * s / (rho * s + lam)) * -1)),
+          "∂Ē/∂a = SG part + a[(ζρ − τ²)s + ζλ]/(ρs + λ)")
+    return "∂Ē/∂a at SG equilibria = a[(ζρ − τ²)s + ζλ]/(ρs + λ) > 0·a when Σ ≻ 0 or λ > 0"

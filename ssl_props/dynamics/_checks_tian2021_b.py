@@ -1,0 +1,242 @@
+"""Checks of Tian et al. (2021), continued: Theorem 3 and Eqns 11-18 (see :mod:`.checks_tian2021`)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from hypothesis import strategies as st
+
+from ..derivations import tian2021 as D
+from ..device import resolve_device
+from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
+from ..tolerances import SAFETY, sum_of_products
+from .data_models import make_data_model, make_spectrum, random_init, SPECTRUM_KINDS
+from .fields import LinearState, byol_field, directpred_predictor, mode_field
+from .simulate import SimConfig, integrate, simulate
+from .testing import richardson_tol, run_property, twice
+
+F64 = torch.float64
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def _u(g, B, lo, hi):
+    return (lo + (hi - lo) * torch.rand(B, generator=g, dtype=F64)).to(resolve_device())
+
+
+def _fro(a):
+    return a.flatten(-2).norm(dim=-1)
+
+
+def _require(cond: bool, what: str) -> None:
+    if not cond:
+        raise PropertyViolation(what)
+
+
+# ---------------------------------------------------------------- Theorem 3
+def symbolic_theorem3() -> None:
+    _require(D.is_zero(D.theorem3_residual()), "sympy: d[F,W_p]/dt ≠ −([F,W_p]K + K[F,W_p]) along Eqn 7")
+
+
+_CFG3 = SimConfig(t_end=2.0, method="rk4", dt=0.01, n_save=8)
+
+
+def _theorem3_gap(seed: int, *, field: Callable = byol_field, symmetric: bool = True, eta_range=(0.2, 0.5),
+                  ap_range=(0.5, 2.0), wp_shift: float = 0.0, scale: float = 1.0):
+    """SimSiam (τ = 1), X = I, X' = σ²I: returns ||L(t)||, the bound e^{−2λ0 t}||L(0)|| and its tolerance,
+    with λ0 = 3η/2 − 1/(4c) ≤ inf_t λ_min K(t) (K = c(W_p − 1/(2c))² − 1/(4c) + (α_p c/2)F + (3/2)η, F ⪰ 0)."""
+    g = torch.Generator().manual_seed(seed)
+    B, n = 12, 3
+    s2 = _u(g, B, 0.0, 1.0)
+    dm = make_data_model(torch.ones(B, n, dtype=F64), s2.cpu().reshape(B, 1).expand(B, n), seed=seed, device=resolve_device())
+    s0 = random_init(n, n, B, seed=seed, scale=scale, symmetric_predictor=symmetric)
+    s0 = LinearState(s0.W, s0.Wp + wp_shift * torch.eye(n, dtype=F64).to(s0.W), s0.Wa)
+    eta, ap = _u(g, B, *eta_range), _u(g, B, *ap_range)
+    run = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=None,  # noqa: E731
+                             symmetric_predictor=symmetric)
+
+    def comm(tr):
+        F = tr.y.W @ tr.y.W.mT
+        return _fro(F @ tr.y.Wp - tr.y.Wp @ F)
+
+    t1, t2 = twice(run, _CFG3)
+    L1, L2 = comm(t1), comm(t2)
+    lam0 = 1.5 * eta - 1 / (4 * (1 + s2))
+    bound = torch.exp(-2 * lam0.reshape(1, B) * t2.t.reshape(-1, 1)) * L2[0]
+    mag = (_fro(t2.y.W) ** 2 * _fro(t2.y.Wp)).amax(0)
+    return L2, bound, richardson_tol(L1, L2, _CFG3, mag), lam0
+
+
+def numeric_theorem3(*, field: Callable = byol_field) -> None:
+    def body(seed):
+        L, bound, tol, lam0 = _theorem3_gap(seed, field=field)
+        assert bool((lam0 > 0).all())  # the drawn η make the theorem's hypothesis hold
+        assert_leq(L, bound, tol, claim="Theorem 3: ||[F,W_p](t)||_F ≤ e^{−2λ0 t}||[F,W_p](0)||_F")
+    run_property(SEEDS, body, max_examples=4)  # 4 × 12 cases × 2 step sizes × 200 RK4 steps
+
+
+def necessity_theorem3_symmetric() -> str:
+    def refutes(seed):
+        L, bound, tol, _ = _theorem3_gap(seed, symmetric=False)
+        return not holds(assert_leq, L, bound, tol, claim="Theorem 3")
+    seed = find_counterexample(st.integers(0, 3), refutes, what="non-symmetric predictor obeys the bound", max_examples=10)
+    return f"seed {seed}: non-symmetric W_p trained by Eqn 2 (unsymmetrised): ||[F,W_p]|| exceeds e^{{−2λ0 t}}||[F,W_p](0)||"
+
+
+def necessity_theorem3_K() -> str:
+    def refutes(seed):
+        L, _, tol, _ = _theorem3_gap(seed, eta_range=(0.0, 0.0), ap_range=(0.1, 0.1), wp_shift=0.5, scale=0.1)
+        return not holds(assert_leq, L, L[:1].expand_as(L), tol, claim="non-increasing commutator")
+    seed = find_counterexample(st.integers(0, 3), refutes, what="the commutator never grows", max_examples=10)
+    return f"seed {seed}: η = 0, α_p = 0.1, W_p ≈ I/2, small W: λ_min K < 0 and ||[F,W_p](t)|| > ||[F,W_p](0)||"
+
+
+# ---------------------------------------------------------------- Eqns 11-13
+_CFG11 = SimConfig(t_end=4.0, method="rk4", dt=0.02, n_save=4)
+
+
+def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field) -> None:
+    def body(seed):
+        g = torch.Generator().manual_seed(seed)
+        B, k = 16, 3
+        dev = resolve_device()
+        s2 = 2 * torch.rand(B, k, generator=g, dtype=F64)
+        dm = make_data_model(torch.ones(B, k, dtype=F64), s2, rotate=False, device=dev)
+        w0 = (0.5 + torch.rand(B, k, generator=g, dtype=F64)).to(dev)
+        p0 = (0.2 + torch.rand(B, k, generator=g, dtype=F64)).to(dev)
+        tau0 = torch.rand(B, k, generator=g, dtype=F64).to(dev)
+        eta, ap, beta = _u(g, B, 0.0, 0.3), _u(g, B, 0.3, 3.0), _u(g, B, 0.2, 3.0)
+        s0 = LinearState(torch.diag_embed(w0), torch.diag_embed(p0), torch.diag_embed(tau0 * w0))
+        full = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=beta)  # noqa: E731
+        red = lambda c: integrate(lambda t, y: modes(*y, sigma2=s2.to(dev), eta=eta, alpha_p=ap, beta=beta),  # noqa: E731
+                                  (p0, w0**2, tau0), c)
+
+        def gap(c):
+            f, r = full(c), red(c)
+            W, Wp, Wa = (torch.diagonal(m, dim1=-2, dim2=-1) for m in f.y)
+            return torch.stack([Wp - r.y[0], W**2 - r.y[1], Wa / W - r.y[2]]), torch.stack([r.y[0], r.y[1], r.y[2]]).abs()
+
+        (d1, _), (d2, m2) = gap(_CFG11), gap(SimConfig(**{**_CFG11.__dict__, "dt": _CFG11.dt / 2}))
+        tol = richardson_tol(d1, d2, _CFG11, m2.amax(1, keepdim=True))
+        assert_close(d2, torch.zeros_like(d2), tol, claim="Eqns 11-13: the diagonal full dynamics follow the mode ODE")
+    run_property(SEEDS, body, max_examples=4)  # 4 × 16 cases, two fields × two step sizes each
+
+
+# ---------------------------------------------------------------- Eqn 14
+def symbolic_eqn14() -> None:
+    _require(D.is_zero(D.eqn14_residual(+1)), "sympy: d/dt(s − p²/α_p) ≠ −2η(s − p²/α_p)")
+
+
+def _mode_case(seed: int, B: int = 32):
+    g = torch.Generator().manual_seed(seed)
+    dev = resolve_device()
+    s2, eta, ap = _u(g, B, 0.0, 3.0), _u(g, B, 0.0, 0.3), _u(g, B, 0.3, 3.0)
+    p0 = (2 * torch.rand(B, 1, generator=g, dtype=F64)).to(dev)
+    s0 = (0.1 + 2 * torch.rand(B, 1, generator=g, dtype=F64)).to(dev)
+    return s2, eta, ap, p0, s0
+
+
+_CFG14 = SimConfig(t_end=5.0, method="rk4", dt=0.01, n_save=5)
+
+
+def numeric_eqn14(*, modes: Callable = mode_field) -> None:
+    def body(seed):
+        s2, eta, ap, p0, s0 = _mode_case(seed)
+        run = lambda c: integrate(lambda t, y: modes(*y, sigma2=s2, eta=eta, alpha_p=ap), (p0, s0, torch.ones_like(p0)), c)  # noqa: E731
+
+        def res(tr):
+            p, s = tr.y[0], tr.y[1]
+            c0 = s0 - p0**2 / ap.reshape(-1, 1)
+            return s - p**2 / ap.reshape(-1, 1) - torch.exp(-2 * eta.reshape(1, -1, 1) * tr.t.reshape(-1, 1, 1)) * c0, (s.abs() + p**2).amax(0)
+
+        (r1, _), (r2, m) = (res(t) for t in twice(run, _CFG14))
+        assert_close(r2, torch.zeros_like(r2), richardson_tol(r1, r2, _CFG14, m), claim="Eqn 14: s − p²/α_p = e^{−2ηt}c")
+    run_property(SEEDS, body, max_examples=5)  # 5 × 32 scalar modes
+
+
+def numeric_eqn14_printed_constant() -> None:
+    """The printed ``c_j = α_p⁻¹p_j(0)² − s_j(0)`` contradicts Eqn 14 at t = 0 unless ``s_j(0) = α_p⁻¹p_j(0)²``."""
+    def body(seed):
+        s2, eta, ap, p0, s0 = _mode_case(seed)
+        printed = p0**2 / ap.reshape(-1, 1) - s0
+        at0 = p0**2 / ap.reshape(-1, 1) + printed  # Eqn 14 at t = 0 with the printed constant
+        gap = (at0 - s0).abs()  # = 2|s0 − p0²/α_p|
+        margin = (s0 - p0**2 / ap.reshape(-1, 1)).abs()
+        keep = margin > sum_of_products(F64, 4, s0 + p0**2)
+        assert_leq(sum_of_products(F64, 4, s0 + p0**2)[keep], gap[keep], 0.0,
+                   claim="the printed constant of Eqn 14 is inconsistent at t = 0")
+        _require(bool(keep.any()), "no drawn mode is off the parabola")
+    run_property(SEEDS, body, max_examples=5)
+
+
+# ---------------------------------------------------------------- Eqn 16
+def symbolic_eqn16() -> None:
+    _require(D.is_zero(D.eqn16_stability_residuals()), "sympy: fixed points / stability of Eqn 16 differ from the paper")
+    _require(D.is_zero(D.threshold_equivalence()), "sympy: D ≥ 0 is not σ² ≤ τ²/(4η) − 1")
+
+
+_CFG16 = SimConfig(t_end=600.0, method="dopri5", rtol=1e-8, atol=1e-12, n_save=1)
+
+
+def _eqn16_case(seed: int, B: int = 48, on_parabola: bool = True):
+    """η ∈ [0.05, 0.2], τ = 1, |4ηc − 1| ≥ 0.15; p(0) at least 20 % of (p₊ − p₋) away from p₋."""
+    g = torch.Generator().manual_seed(seed)
+    dev = resolve_device()
+    eta = _u(g, B, 0.05, 0.2)
+    q = torch.where(torch.rand(B, generator=g) < 0.6, 4 * eta.cpu() + torch.rand(B, generator=g, dtype=F64) * (0.85 - 4 * eta.cpu()),
+                    1.15 + torch.rand(B, generator=g, dtype=F64)).to(dev)  # q = 4ηc
+    s2 = (q / (4 * eta) - 1).clamp_min(0.0)
+    c = 1 + s2
+    pm, pp = D.fixed_points_fn()(torch.ones_like(eta), s2, eta)
+    sup = q < 1
+    side = torch.rand(B, generator=g).to(dev) < 0.5
+    gap = torch.where(sup, pp - pm, torch.zeros_like(eta))
+    p0 = torch.where(sup, torch.where(side, pm + (0.2 + 0.8 * torch.rand(B, generator=g, dtype=F64).to(dev)) * gap,
+                                      pm * (0.8 * torch.rand(B, generator=g, dtype=F64).to(dev))),
+                     torch.rand(B, generator=g, dtype=F64).to(dev) / c)
+    ap = _u(g, B, 0.5, 2.0)
+    s0 = p0**2 / ap if on_parabola else torch.ones_like(p0)
+    expect = torch.where(sup & side, pp, torch.zeros_like(p0))
+    return eta, s2, ap, p0, s0, expect, 1 / (8 * c)  # tolerance: a quarter of the smallest p₊ ≥ 1/(2c)
+
+
+def _eqn16_final(seed, *, modes: Callable = mode_field, on_parabola: bool = True):
+    eta, s2, ap, p0, s0, expect, tol = _eqn16_case(seed, on_parabola=on_parabola)
+    tr = integrate(lambda t, y: modes(*y, sigma2=s2, eta=eta, alpha_p=ap), (p0, s0, torch.ones_like(p0)), _CFG16)
+    return tr.final[0], expect, tol
+
+
+def numeric_eqn16(*, modes: Callable = mode_field) -> None:
+    def body(seed):
+        p, expect, tol = _eqn16_final(seed, modes=modes)
+        assert_close(p, expect, tol, claim="Eqn 16: the mode converges to p₊ (above p₋, D > 0) or collapses to 0")
+    run_property(SEEDS, body, max_examples=4)  # 4 × 48 modes, adaptive to T = 600 (rates ≥ ~0.02)
+
+
+def necessity_eqn16_parabola() -> str:
+    def refutes(seed):
+        p, expect, tol = _eqn16_final(seed, on_parabola=False)
+        return not holds(assert_close, p, expect, tol, claim="Eqn 16")
+    seed = find_counterexample(st.integers(0, 3), refutes, what="off-parabola modes follow Eqn 16", max_examples=10)
+    return f"seed {seed}: s(0) = 1 off the parabola: a mode started below p₋ grows to p₊ (no collapse)"
+
+
+# ---------------------------------------------------------------- Eqns 18-19
+def numeric_eqn18(*, predictor: Callable = directpred_predictor) -> None:
+    def body(arg):
+        kind, n, seed, e = arg
+        g = torch.Generator().manual_seed(seed)
+        B = 16
+        spec = make_spectrum(n, 0.0, 3.0, kind, batch=B, min_gap=0.05, generator=g)
+        dm = make_data_model(torch.ones_like(spec), spec, seed=seed, device=resolve_device())
+        F = dm.Xp  # a PSD matrix Q diag(spec) Qᵀ with a chosen (possibly tied) spectrum
+        Wp = predictor(F, e)
+        smax = spec.amax(-1).to(F).reshape(B, 1, 1)
+        R = Wp - e * smax * torch.eye(n, dtype=F64).to(F)
+        mag = (_fro(F) + _fro(Wp) ** 2).reshape(B, 1, 1)
+        # eigh backward error ~ n·eps·||F|| per entry, squared through the root: tol ∝ n·eps·(||F|| + ||W_p||²)
+        tol = sum_of_products(F64, 4 * n, mag)
+        assert_close(R @ R, F, tol, claim="Eqn 18: (W_p − ε s_max I)² = F")
+        assert_close(Wp @ F, F @ Wp, tol, claim="Eqn 18: W_p commutes with F")
+        assert_close(Wp, Wp.mT, tol, claim="Eqn 18: W_p is symmetric")
+    run_property(st.tuples(st.sampled_from(SPECTRUM_KINDS), st.integers(1, 6), SEEDS, st.sampled_from((0.0, 0.1, 0.01))),
+                 body, max_examples=30)

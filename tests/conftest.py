@@ -1,0 +1,17 @@
+"""Fixtures of the library's own tests."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import Phase, settings
+
+
+@pytest.fixture
+def no_explain():
+    """Run failing properties without Hypothesis's `explain` phase (a traced re-run that only annotates
+    the report; mutation tests fail on purpose, so it would just cost seconds)."""
+    previous = settings.get_current_profile_name()
+    settings.register_profile("_no_explain", parent=settings.default,
+                              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink))
+    settings.load_profile("_no_explain")
+    yield
+    settings.load_profile(previous)
