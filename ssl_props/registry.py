@@ -20,7 +20,8 @@ A check is a zero-argument callable for the runner. Checks that are properties o
 accept keyword overrides of the functions they test (``check(lc=buggy_lc)``), which is how
 ``tests/`` shows that each property can fail.
 
-How to add a paper: write ``ssl_props/results/<firstauthor><year>.py`` defining a :class:`Paper`
+How to add a paper: write ``ssl_props/results/<paper key>.py`` (the module's name is the paper key,
+e.g. ``garrido2023``) defining a :class:`Paper`
 and calling :func:`register` once per result; the module is discovered automatically. Then add
 ``theorems/test_<firstauthor><year>_<topic>.py`` with two lines (see the existing ones).
 """
@@ -135,21 +136,24 @@ def register(theorem: Theorem) -> Theorem:
     return theorem
 
 
-def _load_all() -> None:
+def _load(paper: str | None = None) -> None:
+    """Import the result modules: ``results/<paper>.py`` only when a paper key is given (one paper's
+    tests never depend on another's module), else every public module of the package."""
     from . import results
 
-    for mod in pkgutil.iter_modules(results.__path__):
-        importlib.import_module(f"{results.__name__}.{mod.name}")
+    names = [m.name for m in pkgutil.iter_modules(results.__path__) if not m.name.startswith("_")]
+    for name in names if paper is None else [n for n in names if n == paper]:
+        importlib.import_module(f"{results.__name__}.{name}")
 
 
 def all_theorems(paper: str | None = None) -> tuple[Theorem, ...]:
     """Every registered theorem (optionally of one paper key), in registration order."""
-    _load_all()
+    _load(paper)
     return tuple(t for t in _THEOREMS.values() if paper is None or t.paper.key == paper)
 
 
 def get_theorem(theorem_id: str) -> Theorem:
-    _load_all()
+    _load(theorem_id.split(".", 1)[0])
     try:
         return _THEOREMS[theorem_id]
     except KeyError:

@@ -307,7 +307,8 @@ def curvature(fun: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> t
     Directions with ``|μ| ≤ √eps·max|μ|`` are the orbit of the solution's symmetries (rotations,
     translations, scalings); returns ``(μ_min, number of flat directions)``.
     """
-    h = torch.func.hessian(lambda v: fun(v.reshape(x.shape)))(x.detach().reshape(-1))
+    with torch.enable_grad():
+        h = torch.autograd.functional.hessian(lambda v: fun(v.reshape(x.shape)).sum(), x.detach().reshape(-1))
     mu = torch.linalg.eigvalsh((h + h.T) / 2)
     flat = mu.abs() <= math.sqrt(tolerances.eps(x.dtype)) * float(mu.abs().max())
     return float(mu[~flat].min()) if bool((~flat).any()) else float("inf"), int(flat.sum())

@@ -110,10 +110,9 @@ def random_orthogonal(d: int, *, batch: Sequence[int] = (), generator: torch.Gen
 _SCALES = (1.0, 1e-3, 1e3)
 
 
-@st.composite
-def embeddings(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), d: int | tuple[int, int] = (2, 8), *,
+def embeddings(n: int | tuple[int, int] = (2, 8), d: int | tuple[int, int] = (2, 8), *,
                kinds: Sequence[str] = KINDS, scales: Sequence[float] = _SCALES, rank: int | None = None,
-               dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> torch.Tensor:
+               dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> st.SearchStrategy[torch.Tensor]:
     """Returns a strategy which generates ``(n, d)`` embedding tensors.
 
     * ``n``, ``d``: a size or an inclusive ``(min, max)`` range;
@@ -121,13 +120,25 @@ def embeddings(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), d: int | tupl
     * ``scales``: overall multipliers (tiny and huge variances are where implementations break);
     * ``rank``: inner dimension of ``low_rank`` / ``dimensional_collapse``.
 
-    Examples shrink towards the smallest shape, ``kinds[0]``, ``scales[0]`` and seed 0.
+    Arguments are validated when the strategy is built. Examples shrink towards the smallest shape,
+    ``kinds[0]``, ``scales[0]`` and seed 0.
     """
     if not kinds:
         raise InvalidArgument("kinds must name at least one kind")
-    nn, dd = draw(shapes(n, d))
-    kind = draw(st.sampled_from(tuple(kinds)))
-    scale = draw(st.sampled_from(tuple(scales)))
+    unknown = [k for k in kinds if k not in KINDS + DEGENERATE_KINDS]
+    if unknown:
+        raise InvalidArgument(f"unknown kind={unknown[0]!r}; use one of {KINDS + DEGENERATE_KINDS}")
+    if not scales or any(not (isinstance(x, (int, float)) and x > 0) for x in scales):
+        raise InvalidArgument(f"scales must be positive numbers, got scales={tuple(scales)!r}")
+    return _embeddings(shapes(n, d), tuple(kinds), tuple(scales), rank, dtype, device)
+
+
+@st.composite
+def _embeddings(draw: st.DrawFn, shape: st.SearchStrategy, kinds: tuple[str, ...], scales: tuple[float, ...],
+                rank: int | None, dtype: torch.dtype, device: str | torch.device | None) -> torch.Tensor:
+    nn, dd = draw(shape)
+    kind = draw(st.sampled_from(kinds))
+    scale = draw(st.sampled_from(scales))
     seed = draw(st.integers(0, 2**32 - 1))
     return make_embeddings(nn, dd, kind, seed=seed, scale=scale, rank=rank, dtype=dtype, device=device)
 
@@ -188,10 +199,10 @@ def doubly_normalize(z: torch.Tensor, sample_norm: float = 1.0, iters: int = 500
     return torch.sign(z) * s.sqrt()
 
 
-@st.composite
-def normalized_embeddings(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), d: int | tuple[int, int] = (2, 8), *,
-                          normalize: str = "samples", norm: float | Sequence[float] = 1.0, kinds: Sequence[str] = ("gaussian", "heavy_tailed"),
-                          dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> torch.Tensor:
+def normalized_embeddings(n: int | tuple[int, int] = (2, 8), d: int | tuple[int, int] = (2, 8), *,
+                          normalize: str = "samples", norm: float | Sequence[float] = 1.0,
+                          kinds: Sequence[str] = ("gaussian", "heavy_tailed"), dtype: torch.dtype = DEFAULT_DTYPE,
+                          device: str | torch.device | None = None) -> st.SearchStrategy[torch.Tensor]:
     """Returns a strategy which generates normalised embeddings.
 
     * ``normalize="samples"``: every row (embedding; a column of K) has norm ``norm``;
@@ -203,8 +214,18 @@ def normalized_embeddings(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), d:
     """
     if normalize not in ("samples", "features", "both"):
         raise InvalidArgument(f"normalize must be 'samples', 'features' or 'both', got {normalize!r}")
-    a = draw(st.sampled_from(tuple(norm)) if isinstance(norm, (tuple, list)) else st.just(float(norm)))
-    z = draw(embeddings(n, d, kinds=kinds, scales=(1.0,), dtype=torch.float64, device="cpu"))
+    norms = tuple(norm) if isinstance(norm, (tuple, list)) else (float(norm),)
+    if not norms or any(not a > 0 for a in norms):
+        raise InvalidArgument(f"norm must be positive, got norm={norm!r}")
+    base = embeddings(n, d, kinds=kinds, scales=(1.0,), dtype=torch.float64, device="cpu")
+    return _normalized(base, normalize, norms, dtype, device)
+
+
+@st.composite
+def _normalized(draw: st.DrawFn, base: st.SearchStrategy[torch.Tensor], normalize: str, norms: tuple[float, ...],
+                dtype: torch.dtype, device: str | torch.device | None) -> torch.Tensor:
+    a = draw(st.sampled_from(norms))
+    z = draw(base)
     # a zero row (column) has no direction: give it the all-ones direction before normalising
     z[z.norm(dim=-1) == 0] = 1.0
     z[:, z.norm(dim=-2) == 0] = 1.0

@@ -47,20 +47,26 @@ EXTRA_TRANSFORMS = {"common_translation": _translate, "view_affine": _view_affin
 
 
 def grad_tolerance(fn: Callable, a: torch.Tensor, b: torch.Tensor, g: torch.Tensor, which: int) -> float:
-    """float64 tolerance for one gradient: ``SAFETY · n·d · eps · (‖g‖_∞ + κ)``.
+    """float64 tolerance for one gradient: ``SAFETY · n·d · eps · (‖g‖_∞ + κ + (|L| + Σ|z ⊙ ∂L/∂z|) / rms(z))``.
 
-    ``κ = max |g(z ⊙ (1 + δ r)) − g(z)| / δ`` (δ = 1e-6, random signs r) estimates how much the gradient
-    moves under a relative perturbation of the inputs, i.e. the size of the terms rounding acts on.
+    Gradient entries have units of L/z, so rounding errors of relative size eps in the terms of L
+    (magnitude ``|L| + Σ|z ∂L/∂z|``, cf. :func:`value_tolerance`) become that over the input scale;
+    ``κ = max |g(z ⊙ (1 + δ r)) − g(z)| / δ`` (δ = 1e-6, random signs r) adds the gradient's own
+    sensitivity to relative perturbations of the inputs.
     """
     gen = torch.Generator().manual_seed(1)
     delta = 1e-6
     ra = torch.randint(0, 2, a.shape, generator=gen).to(a) * 2 - 1
     rb = torch.randint(0, 2, b.shape, generator=gen).to(b) * 2 - 1
+    val, ga, gb = value_and_grads(fn, a, b)
     _, pa, pb = value_and_grads(fn, a * (1 + delta * ra), b * (1 + delta * rb))
     moved = (pa, pb)[which]
     kappa = float((moved - g).abs().max()) / delta if moved is not None else 0.0
+    sens = abs(float(val)) + sum(float((z * gz).abs().sum()) for z, gz in ((a, ga), (b, gb)) if gz is not None)
+    rms = float(torch.cat([a, b]).square().mean().sqrt())
     n, d = a.shape[-2:]
-    return float(sum_of_products(torch.float64, n * d, float(g.abs().max()) + (kappa if math.isfinite(kappa) else 0.0)))
+    mag = float(g.abs().max()) + (kappa if math.isfinite(kappa) else 0.0) + (sens / rms if rms > 0 else 0.0)
+    return float(sum_of_products(torch.float64, n * d, mag))
 
 
 def _require_like(target: LossTarget) -> None:

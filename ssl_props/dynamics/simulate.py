@@ -111,14 +111,27 @@ def _rebuild(proto: Sequence[Tensor], parts: Sequence[Tensor]) -> tuple:
     return type(proto)(*parts) if hasattr(proto, "_fields") else tuple(parts)
 
 
-def _axpy(y, h, ks, coefs):
-    """``y + h Σ c_i k_i`` for tuples; ``h`` is (B,), broadcast over each tensor's trailing axes."""
-    out = []
-    for j, yj in enumerate(y):
-        hb = h.reshape(-1, *([1] * (yj.ndim - 1)))
-        acc = sum(c * k[j] for c, k in zip(coefs, ks) if c != 0)
-        out.append(yj + hb * acc)
-    return out
+class _Flat:
+    """Packs a tuple state (each tensor (B, ...)) into one (B, N) tensor, so a step costs a few big ops."""
+
+    def __init__(self, y: Sequence[Tensor]):
+        self.proto = y
+        self.shapes = [v.shape[1:] for v in y]
+        self.sizes = [int(v[0].numel()) if v.ndim > 1 else 1 for v in y]
+
+    def pack(self, parts: Sequence[Tensor]) -> Tensor:
+        B = parts[0].shape[0]
+        return torch.cat([p.reshape(B, -1) for p in parts], dim=1)
+
+    def unpack(self, z: Tensor) -> tuple:
+        out, i = [], 0
+        for shp, k in zip(self.shapes, self.sizes):
+            out.append(z[:, i:i + k].reshape(z.shape[0], *shp))
+            i += k
+        return _rebuild(self.proto, out)
+
+    def field(self, f: Field) -> Callable[[Tensor, Tensor], Tensor]:
+        return lambda t, z: self.pack(f(t, self.unpack(z)))
 
 
 def _check_y0(y0: Sequence[Tensor], cfg: SimConfig) -> tuple[tuple, int]:
@@ -139,42 +152,39 @@ def integrate(field: Field, y0: Sequence[Tensor], config: SimConfig) -> Trajecto
     if not isinstance(config, SimConfig):
         raise InvalidArgument(f"config must be a SimConfig, got {type(config).__name__}")
     y, B = _check_y0(y0, config)
-    if config.method == "dopri5":
-        return _dopri5(field, y, B, config)
-    return _fixed(field, y, B, config)
+    fl = _Flat(y)
+    z0, f = fl.pack(y), fl.field(field)
+    run = _dopri5 if config.method == "dopri5" else _fixed
+    t, zs, ok, steps, nfev = run(f, z0, B, config)
+    ys = _rebuild(y, [zs[:, :, i:i + k].reshape(zs.shape[0], B, *shp) for i, k, shp in
+                      zip(torch.cumsum(torch.tensor([0] + fl.sizes[:-1]), 0).tolist(), fl.sizes, fl.shapes)])
+    return Trajectory(t, ys, ok, steps, nfev)
 
 
-_RK4 = ((0.0, ()), (0.5, (0.5,)), (0.5, (0.0, 0.5)), (1.0, (0.0, 0.0, 1.0)))
-
-
-def _fixed(field: Field, y: tuple, B: int, cfg: SimConfig) -> Trajectory:
+def _fixed(f, z: Tensor, B: int, cfg: SimConfig):
     n = cfg.steps
-    h = torch.full((B,), cfg.t_end / n, dtype=cfg.dtype, device=y[0].device)
+    hf = cfg.t_end / n
     every = n // cfg.n_save
-    saves = [y]
+    saves = [z]
+    t = torch.zeros(B, dtype=cfg.dtype, device=z.device)
     nfev = 0
-    t = torch.zeros_like(h)
     for i in range(n):
         if cfg.method == "euler":
-            k = field(t, y)
+            z = z + hf * f(t, z)
             nfev += 1
-            y = _rebuild(y, _axpy(y, h, (k,), (1.0,)))
-        else:
-            ks = []
-            for c, a in _RK4:
-                yi = y if not a else _rebuild(y, _axpy(y, h, ks, a))
-                ks.append(tuple(field(t + c * h, yi)))
+        else:  # classical RK4
+            k1 = f(t, z)
+            k2 = f(t + hf / 2, z + (hf / 2) * k1)
+            k3 = f(t + hf / 2, z + (hf / 2) * k2)
+            k4 = f(t + hf, z + hf * k3)
+            z = z + (hf / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
             nfev += 4
-            y = _rebuild(y, _axpy(y, h, ks, (1 / 6, 1 / 3, 1 / 3, 1 / 6)))
-        t = t + h
+        t = t + hf
         if (i + 1) % every == 0:
-            saves.append(y)
-    ok = torch.ones(B, dtype=torch.bool, device=h.device)
-    for v in y:
-        ok &= torch.isfinite(v.reshape(B, -1)).all(-1)
-    ts = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=cfg.dtype, device=h.device)
-    ys = _rebuild(y, [torch.stack([s[j] for s in saves]) for j in range(len(y))])
-    return Trajectory(ts, ys, ok, torch.full((B,), n, device=h.device), nfev)
+            saves.append(z)
+    ok = torch.isfinite(z).all(-1)
+    ts = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=cfg.dtype, device=z.device)
+    return ts, torch.stack(saves), ok, torch.full((B,), n, device=z.device), nfev
 
 
 # Dormand-Prince 5(4) tableau (Hairer et al. Table II.5.2); _E = b5 - b4 (error estimate weights)
@@ -186,27 +196,29 @@ _DP_A = ((), (1 / 5,), (3 / 40, 9 / 40), (44 / 45, -56 / 15, 32 / 9),
 _DP_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
 
 
-def _rms_norm(parts: Sequence[Tensor], B: int) -> Tensor:
-    flat = torch.cat([p.reshape(B, -1) for p in parts], dim=1)
-    return flat.square().mean(1).sqrt()
+def _comb(z: Tensor, h: Tensor, ks: Sequence[Tensor], coefs: Sequence[float]) -> Tensor:
+    acc = sum(c * k for c, k in zip(coefs, ks) if c != 0)
+    return z + h.unsqueeze(1) * acc
 
 
-def _dopri5(field: Field, y: tuple, B: int, cfg: SimConfig) -> Trajectory:
-    dev, dt_ = y[0].device, cfg.dtype
+def _rms(x: Tensor) -> Tensor:
+    return x.square().mean(1).sqrt()
+
+
+def _dopri5(f, y: Tensor, B: int, cfg: SimConfig):
+    dev, dt_ = y.device, cfg.dtype
     t_save = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=dt_, device=dev)
-    out = [torch.empty((cfg.n_save + 1, *v.shape), dtype=dt_, device=dev) for v in y]
-    for o, v in zip(out, y):
-        o[0] = v
+    out = torch.empty((cfg.n_save + 1, *y.shape), dtype=dt_, device=dev)
+    out[0] = y
     t = torch.zeros(B, dtype=dt_, device=dev)
     nxt = torch.ones(B, dtype=torch.long, device=dev)  # index of the next save time per case
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     ok = torch.ones(B, dtype=torch.bool, device=dev)
     steps = torch.zeros(B, dtype=torch.long, device=dev)
-    k1 = tuple(field(t, y))
+    k1 = f(t, y)
     # initial step (Hairer et al. §II.4 heuristic, as in scipy): h0 = 0.01 ||y|| / ||f||
-    scale = [cfg.atol + cfg.rtol * v.abs() for v in y]
-    d0 = _rms_norm([v / s for v, s in zip(y, scale)], B)
-    d1 = _rms_norm([k / s for k, s in zip(k1, scale)], B)
+    scale = cfg.atol + cfg.rtol * y.abs()
+    d0, d1 = _rms(y / scale), _rms(k1 / scale)
     h = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1)
     h = h.clamp(max=cfg.t_end / cfg.n_save)
     nfev, it = 1, 0
@@ -216,42 +228,38 @@ def _dopri5(field: Field, y: tuple, B: int, cfg: SimConfig) -> Trajectory:
         if it > cfg.max_steps:
             raise InvalidArgument(f"dopri5 needed more than max_steps={cfg.max_steps} steps; raise max_steps or rtol")
         target = t_save[nxt.clamp(max=cfg.n_save)]
-        hs = torch.minimum(h, target - t)
-        hs = torch.where(done, torch.zeros_like(hs), hs)
+        hs = torch.where(done, torch.zeros_like(h), torch.minimum(h, target - t))
         ks = [k1]
         for c, a in zip(_DP_C[1:], _DP_A[1:]):
-            ks.append(tuple(field(t + c * hs, _rebuild(y, _axpy(y, hs, ks, a)))))
+            ks.append(f(t + c * hs, _comb(y, hs, ks, a)))
         nfev += 6
-        y5 = _rebuild(y, _axpy(y, hs, ks[:6], _DP_A[6]))  # 5th-order solution (FSAL: ks[6] = f(y5))
-        err = _axpy([torch.zeros_like(v) for v in y], hs, ks, _DP_E)
-        sc = [cfg.atol + cfg.rtol * torch.maximum(a.abs(), b.abs()) for a, b in zip(y, y5)]
-        en = _rms_norm([e / s for e, s in zip(err, sc)], B)
+        y5 = _comb(y, hs, ks[:6], _DP_A[6])  # 5th-order solution (FSAL: ks[6] = f(y5))
+        err = _comb(torch.zeros_like(y), hs, ks, _DP_E)
+        en = _rms(err / (cfg.atol + cfg.rtol * torch.maximum(y.abs(), y5.abs())))
         en = torch.nan_to_num(en, nan=float("inf"))
         acc = (en <= 1.0) & ~done
         # step-size update (order 5 → exponent 1/5), safety 0.9, factor in [0.2, 10] as in scipy
         fac = torch.where(en == 0, torch.full_like(en, 10.0), (0.9 * en.pow(-0.2)).clamp(0.2, 10.0))
         fac = torch.where(acc, fac, fac.clamp(max=1.0))
         landed = acc & (hs >= target - t)
-        y = _rebuild(y, [torch.where(acc.reshape(-1, *[1] * (a.ndim - 1)), b, a) for a, b in zip(y, y5)])
-        k1 = tuple(torch.where(acc.reshape(-1, *[1] * (a.ndim - 1)), b, a) for a, b in zip(k1, ks[6]))
+        a1 = acc.unsqueeze(1)
+        y = torch.where(a1, y5, y)
+        k1 = torch.where(a1, ks[6], k1)
         t = torch.where(landed, target, torch.where(acc, t + hs, t))
         steps += acc.long()
         h = torch.where(done, h, torch.where(landed & (hs < h), h, hs) * fac)
         if bool(landed.any()):
             idx = landed.nonzero().squeeze(1)
-            for o, v in zip(out, y):
-                o[nxt[idx], idx] = v[idx]
+            out[nxt[idx], idx] = y[idx]
             nxt = nxt + landed.long()
             done = done | (nxt > cfg.n_save)
         bad = ~done & ((h < hmin) | ~torch.isfinite(h))
         if bool(bad.any()):  # give up on these cases: NaN the unsaved part
-            idx = bad.nonzero().squeeze(1)
-            for o in out:
-                for i in idx.tolist():
-                    o[int(nxt[i]):, i] = float("nan")
+            for i in bad.nonzero().squeeze(1).tolist():
+                out[int(nxt[i]):, i] = float("nan")
             ok &= ~bad
             done |= bad
-    return Trajectory(t_save, _rebuild(y, out), ok, steps, nfev)
+    return t_save, out, ok, steps, nfev
 
 
 def simulate(state0: Sequence[Tensor], X: Tensor, Xp: Tensor, config: SimConfig, *,
