@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--ssl-device", default=None)
     pr.add_argument("--paper", default=None)
     pr.add_argument("--no-figures", action="store_true")
+    pr.add_argument("--seed", type=int, default=None, help="Hypothesis seed (for the random profiles)")
+    pr.add_argument("--only", action="append", default=[], metavar="SUBSTRING", help="only checks whose id contains it")
+    pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_report)
     return p
 

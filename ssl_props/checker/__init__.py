@@ -124,7 +124,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         params: keyword parameters of the reference ``like`` (e.g. ``{"temperature": 0.1}``).
         checks: only run checks whose id starts with one of these names.
         device: ``cpu``, ``cuda``, ``auto`` (default ``$SSL_PROPS_DEVICE`` or cpu).
-        max_examples: Hypothesis examples per property check (derandomised; default 20).
+        max_examples: Hypothesis examples per property check (derandomised; default 25).
         family, invariances, needs_stop_gradient: declare capabilities without a reference.
         examples: extra ``(z1, z2)`` pairs every contract check also runs on (validated: finite, same shape).
         expected_failures: ``{check id or name: reason}``, reported as ``xfailed`` (strict).

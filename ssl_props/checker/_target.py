@@ -25,7 +25,7 @@ from ..strategies import make_embeddings
 from ..tolerances import sum_of_products
 
 PREDICTOR_SIGNATURE = ("p", "z")
-DEFAULT_MAX_EXAMPLES = 50  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
+DEFAULT_MAX_EXAMPLES = 25  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
 _NOT_PARAMS = ("gather_distributed",)  # keywords of registered losses that are not loss parameters
 
 

@@ -37,7 +37,7 @@ def symbolic_theorem3() -> None:
     _require(D.is_zero(D.theorem3_residual()), "sympy: d[F,W_p]/dt ≠ −([F,W_p]K + K[F,W_p]) along Eqn 7")
 
 
-_CFG3 = SimConfig(t_end=2.0, method="rk4", dt=0.01, n_save=8)
+_CFG3 = SimConfig(t_end=2.0, method="rk4", dt=0.05, n_save=8)
 
 
 def _theorem3_gap(seed: int, *, field: Callable = byol_field, symmetric: bool = True, eta_range=(0.2, 0.5),
@@ -71,7 +71,7 @@ def numeric_theorem3(*, field: Callable = byol_field) -> None:
         L, bound, tol, lam0 = _theorem3_gap(seed, field=field)
         assert bool((lam0 > 0).all())  # the drawn η make the theorem's hypothesis hold
         assert_leq(L, bound, tol, claim="Theorem 3: ||[F,W_p](t)||_F ≤ e^{−2λ0 t}||[F,W_p](0)||_F")
-    run_property(SEEDS, body, max_examples=4)  # 4 × 12 cases × 2 step sizes × 200 RK4 steps
+    run_property(SEEDS, body, max_examples=3)  # 3 × 12 cases × 2 step sizes × 40 RK4 steps
 
 
 def necessity_theorem3_symmetric() -> str:
@@ -91,7 +91,7 @@ def necessity_theorem3_K() -> str:
 
 
 # ---------------------------------------------------------------- Eqns 11-13
-_CFG11 = SimConfig(t_end=4.0, method="rk4", dt=0.02, n_save=4)
+_CFG11 = SimConfig(t_end=4.0, method="rk4", dt=0.1, n_save=4)
 
 
 def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field) -> None:
@@ -118,7 +118,7 @@ def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field)
         (d1, _), (d2, m2) = gap(_CFG11), gap(SimConfig(**{**_CFG11.__dict__, "dt": _CFG11.dt / 2}))
         tol = richardson_tol(d1, d2, _CFG11, m2.amax(1, keepdim=True))
         assert_close(d2, torch.zeros_like(d2), tol, claim="Eqns 11-13: the diagonal full dynamics follow the mode ODE")
-    run_property(SEEDS, body, max_examples=4)  # 4 × 16 cases, two fields × two step sizes each
+    run_property(SEEDS, body, max_examples=3)  # 3 × 16 cases, two fields × two step sizes × 40 RK4 steps
 
 
 # ---------------------------------------------------------------- Eqn 14
@@ -135,7 +135,7 @@ def _mode_case(seed: int, B: int = 32):
     return s2, eta, ap, p0, s0
 
 
-_CFG14 = SimConfig(t_end=5.0, method="rk4", dt=0.01, n_save=5)
+_CFG14 = SimConfig(t_end=5.0, method="rk4", dt=0.05, n_save=5)
 
 
 def numeric_eqn14(*, modes: Callable = mode_field) -> None:
@@ -150,7 +150,7 @@ def numeric_eqn14(*, modes: Callable = mode_field) -> None:
 
         (r1, _), (r2, m) = (res(t) for t in twice(run, _CFG14))
         assert_close(r2, torch.zeros_like(r2), richardson_tol(r1, r2, _CFG14, m), claim="Eqn 14: s − p²/α_p = e^{−2ηt}c")
-    run_property(SEEDS, body, max_examples=5)  # 5 × 32 scalar modes
+    run_property(SEEDS, body, max_examples=3)  # 3 × 32 scalar modes, 2 × 100 RK4 steps
 
 
 def numeric_eqn14_printed_constant() -> None:
@@ -174,7 +174,7 @@ def symbolic_eqn16() -> None:
     _require(D.is_zero(D.threshold_equivalence()), "sympy: D ≥ 0 is not σ² ≤ τ²/(4η) − 1")
 
 
-_CFG16 = SimConfig(t_end=600.0, method="dopri5", rtol=1e-8, atol=1e-12, n_save=1)
+_CFG16 = SimConfig(t_end=300.0, method="rk4", dt=0.5)  # rates ≥ 0.045 → e^{−13} by T = 300; h·|λ| ≤ 1.5 (RK4 stable to 2.78)
 
 
 def _eqn16_case(seed: int, B: int = 48, on_parabola: bool = True):
@@ -209,7 +209,7 @@ def numeric_eqn16(*, modes: Callable = mode_field) -> None:
     def body(seed):
         p, expect, tol = _eqn16_final(seed, modes=modes)
         assert_close(p, expect, tol, claim="Eqn 16: the mode converges to p₊ (above p₋, D > 0) or collapses to 0")
-    run_property(SEEDS, body, max_examples=4)  # 4 × 48 modes, adaptive to T = 600 (rates ≥ ~0.02)
+    run_property(SEEDS, body, max_examples=3)  # 3 × 48 modes, 600 RK4 steps of a cheap vector field
 
 
 def necessity_eqn16_parabola() -> str:

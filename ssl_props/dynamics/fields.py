@@ -74,9 +74,9 @@ def _m(x: Scalar, ref: Tensor) -> Scalar:
 
 
 def _v(x: Scalar, ref: Tensor) -> Scalar:
-    """A per-case scalar broadcast against vectors ``(..., k)``."""
+    """A per-case scalar broadcast against vectors ``(..., k)`` (a tensor shaped like ``ref`` is per mode)."""
     if isinstance(x, Tensor):
-        return x.to(ref).reshape(*x.shape, 1)
+        return x.to(ref) if x.ndim == ref.ndim else x.to(ref).reshape(*x.shape, 1)
     return x
 
 
@@ -155,16 +155,19 @@ def effective_predictor(state: LinearState, X: Tensor, Xp: Tensor, *, predictor:
 
 
 def predictor_field(W: Tensor, Wp: Tensor, Wa: Tensor, X: Tensor, Xp: Tensor, *, eta: Scalar, alpha_p: Scalar = 1.0,
-                    symmetric: bool = False) -> Tensor:
-    """Eqn 2 of [0]: ``dW_p/dt = α_p G Wᵀ − η W_p``; ``symmetric=True`` symmetrises it (Assumption 3)."""
-    d = _m(alpha_p, W) * residual(W, Wp, Wa, X, Xp) @ _t(W) - _m(eta, W) * Wp
+                    symmetric: bool = False, G: Tensor | None = None) -> Tensor:
+    """Eqn 2 of [0]: ``dW_p/dt = α_p G Wᵀ − η W_p``; ``symmetric=True`` symmetrises it (Assumption 3).
+    ``G`` may be passed when already computed (:func:`residual`)."""
+    G = residual(W, Wp, Wa, X, Xp) if G is None else G
+    d = _m(alpha_p, W) * G @ _t(W) - _m(eta, W) * Wp
     return 0.5 * (d + _t(d)) if symmetric else d
 
 
 def online_field(W: Tensor, Wp: Tensor, Wa: Tensor, X: Tensor, Xp: Tensor, *, eta: Scalar,
-                 stop_gradient: bool = True) -> Tensor:
+                 stop_gradient: bool = True, G: Tensor | None = None) -> Tensor:
     """Eqn 3 of [0]: ``dW/dt = W_pᵀ G − η W``; without stop-gradient add ``W_p W X − W_a (X + X')`` (Thm 2)."""
-    d = _t(Wp) @ residual(W, Wp, Wa, X, Xp) - _m(eta, W) * W
+    G = residual(W, Wp, Wa, X, Xp) if G is None else G
+    d = _t(Wp) @ G - _m(eta, W) * W
     if not stop_gradient:
         d = d + Wp @ W @ X - Wa @ (X + Xp)
     return d
@@ -189,9 +192,10 @@ def byol_field(state: LinearState, X: Tensor, Xp: Tensor, *, eta: Scalar = 0.0, 
     if beta is None:
         Wa = W
     Wp = effective_predictor(state, X, Xp, predictor=predictor, eps=eps, alpha=alpha, correlation=correlation)
-    dW = online_field(W, Wp, Wa, X, Xp, eta=eta, stop_gradient=stop_gradient)
+    G = residual(W, Wp, Wa, X, Xp)
+    dW = online_field(W, Wp, Wa, X, Xp, eta=eta, stop_gradient=stop_gradient, G=G)
     if predictor == "learned":
-        dWp = predictor_field(W, Wp, Wa, X, Xp, eta=eta, alpha_p=alpha_p, symmetric=symmetric_predictor)
+        dWp = predictor_field(W, Wp, Wa, X, Xp, eta=eta, alpha_p=alpha_p, symmetric=symmetric_predictor, G=G)
     else:
         dWp = torch.zeros_like(state.Wp)
     dWa = dW if beta is None else target_field(W, Wa, beta=beta)

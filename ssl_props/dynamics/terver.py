@@ -161,15 +161,15 @@ def procedure_step(state: State, x: Tensor, y: Tensor, lam: Scalar, lr: float, *
 
 
 def limit_point(field: Field, state0: State, mom: ViewMoments, lam: Tensor, beta: Tensor, *, t_end: float,
-                newton_steps: int = 8) -> tuple[State, Tensor]:
-    """The flow's limit: integrate to ``t_end`` (:func:`run_flow`, rtol 1e-7), then Newton-refine
+                newton_steps: int = 8, rtol: float = 1e-5) -> tuple[State, Tensor]:
+    """The flow's limit: integrate to ``t_end`` (:func:`run_flow`, ``rtol``: only the basin matters), then Newton-refine
     ``z ← z − J⁺ f(z)`` (pseudo-inverse: minimum-norm steps, orthogonal to the orbit where ``J`` is singular).
 
     Returns the refined state and the size of the total Newton correction ``‖z_∞ − z(t_end)‖`` (B,):
     a small correction next to a transversally attracting equilibrium means the flow converges to it.
     """
     n, m = state0[0].shape[-2:]
-    zT = flatten(run_flow(field, state0, mom, lam, beta, t_end=t_end, rtol=1e-7, atol=1e-9))
+    zT = flatten(run_flow(field, state0, mom, lam, beta, t_end=t_end, rtol=rtol, atol=rtol * 1e-2))
     z = zT
     for _ in range(newton_steps):
         s = unflatten(z, n, m, len(state0))
@@ -197,13 +197,16 @@ def _flat_field(field: Field, n: int, m: int, parts: int) -> Callable[..., Tenso
 
 
 def jacobian(field: Field, state: State, mom: ViewMoments, lam: Tensor, beta: Tensor) -> Tensor:
-    """Jacobian ``∂ field / ∂ state`` (B, N, N) of a batched state, by ``torch.func.jacrev`` under ``vmap``.
+    """Jacobian ``∂ field / ∂ state`` (B, N, N) of a batched state by reverse-mode autograd.
 
-    ``lam`` and ``beta`` are (B,) tensors (one value per case).
+    The cases are independent, so the Jacobian of the batch-summed field ``Σ_b f(z_b)`` with respect to
+    ``z`` (B, N) is ``J_b`` in block ``[:, b, :]`` (``torch.autograd.functional.jacobian(vectorize=True)``:
+    no per-call compilation, unlike ``torch.func.vmap``). ``lam``, ``beta``: floats or (B,) tensors.
     """
     n, m = state[0].shape[-2:]
     f = _flat_field(field, n, m, len(state))
-    return torch.func.vmap(torch.func.jacrev(f))(flatten(state), mom, lam, beta)
+    J = torch.autograd.functional.jacobian(lambda z: f(z, mom, lam, beta).sum(0), flatten(state).detach(), vectorize=True)
+    return J.permute(1, 0, 2)
 
 
 def loop_integral(field: Field, state: State, mom: ViewMoments, lam: Tensor, beta: Tensor, u: Tensor, v: Tensor,

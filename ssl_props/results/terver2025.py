@@ -20,7 +20,7 @@ from functools import partial
 
 from ..derivations import terver2025 as sym
 from ..registry import Check, Paper, Theorem, register
-from . import _terver2025_checks as c
+from ..checks import terver2025 as c
 
 PAPER = Paper(key="terver2025", authors=("Basile Terver", "Jean Ponce", "Martial Hebert"),
               title="Dual Perspectives on Non-Contrastive Self-Supervised Learning",
