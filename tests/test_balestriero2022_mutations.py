@@ -1,0 +1,163 @@
+"""Each Balestriero & LeCun (2022) property catches a wrong implementation, with a readable counterexample.
+
+Mutants: a wrong closed form (top instead of bottom eigenvectors, no whitening), a missing centring (constant
+eigenvector kept, uncentred covariance), and swapped terms (β ↔ γ, on- ↔ off-diagonal, self-similarity kept).
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from ssl_props.graphs import augmentation_graph, dirichlet_energy, laplacian
+from ssl_props.results import balestriero2022 as r
+from ssl_props.spectral import (centred_eigh, laplacian_eigenmaps, simclr_loss, vicreg_closed_form, vicreg_linear_loss,
+                                vicreg_spectral_loss)
+
+from .helpers import violation_of
+
+pytestmark = pytest.mark.usefixtures("no_explain")
+
+
+def top_eigenvectors(g, k, *, beta=1.0, gamma=1.0):
+    """Wrong closed form: the TOP eigenvectors of L (a maximiser of the invariance term)."""
+    lam, u = centred_eigh(laplacian(g))
+    lam, u = lam.flip(0), u.flip(1)
+    return math.sqrt(g.shape[0]) * u[:, :k] * (1 - gamma * lam[:k] / beta).clamp_min(0).sqrt()
+
+
+def uncentred_closed_form(g, k, *, beta=1.0, gamma=1.0):
+    """Missing centring: bottom eigenvectors of L itself, so the constant vector (λ = 0) is kept as a feature."""
+    lam, u = torch.linalg.eigh(laplacian(g))
+    return math.sqrt(g.shape[0]) * u[:, :k] * (1 - gamma * lam[:k] / beta).clamp_min(0).sqrt()
+
+
+def uncentred_loss(z, g, *, beta=1.0, gamma=1.0):
+    """Missing centring in the covariance: Cov = ZᵀZ/N."""
+    return vicreg_spectral_loss(z, g, beta=beta, gamma=gamma, cov=lambda x: x.transpose(-2, -1) @ x / x.shape[-2])
+
+
+def swapped_loss(z, g, *, beta=1.0, gamma=1.0):
+    """Swapped terms: β weighs the invariance and γ the whitening."""
+    return vicreg_spectral_loss(z, g, beta=gamma, gamma=beta)
+
+
+def test_lower_bound_catches_wrong_eigenvectors():
+    e = violation_of(r.check_vicreg_lower_bound, closed_form=top_eigenvectors)
+    assert "closed form attains" in str(e) and "tolerance" in str(e)
+
+
+def test_lower_bound_catches_missing_centring():
+    e = violation_of(r.check_vicreg_lower_bound, closed_form=uncentred_closed_form)
+    assert "fails" in str(e) and "Tensor[shape=" in str(e)
+
+
+def test_lbfgs_check_catches_wrong_closed_form():
+    e = violation_of(r.check_vicreg_optimum, closed_form=top_eigenvectors)
+    assert "VICReg" in str(e)
+
+
+def test_lbfgs_check_catches_uncentred_covariance():
+    e = violation_of(r.check_vicreg_optimum, loss=uncentred_loss)
+    assert "VICReg (spectral)" in str(e)
+
+
+def test_lbfgs_check_catches_swapped_terms():
+    e = violation_of(r.check_vicreg_optimum, loss=swapped_loss)
+    assert "optimised" in str(e) or "not a local minimum" in str(e)
+
+
+def test_dirichlet_identity_catches_sign_error():
+    e = violation_of(r.check_invariance_identity, lap=lambda g: torch.diag_embed(g.sum(-1)) + g)
+    assert "twice the Laplacian quadratic form" in str(e)
+
+
+def test_dirichlet_identity_catches_unordered_pairs():
+    e = violation_of(r.check_invariance_identity, energy=lambda z, g: dirichlet_energy(z, g) / 2)
+    assert "lhs =" in str(e) and "rhs =" in str(e)
+
+
+def test_augmentation_graph_catches_interleaved_views():
+    def interleaved(ns, nv, device=None):
+        return torch.kron(torch.eye(ns), torch.ones(nv, nv) - torch.eye(nv)).double()
+    e = violation_of(r.check_augmentation_graph, build=interleaved)
+    assert "(11ᵀ − I_V) ⊗ I_N'" in str(e)
+
+
+def test_le_check_catches_unscaled_embedding():
+    e = violation_of(r.check_vicreg_recovers_le, le=lambda g, k: laplacian_eigenmaps(g, k + 1)[:, 1:])
+    assert "Laplacian-Eigenmaps" in str(e)
+
+
+def test_linear_check_catches_missing_whitening():
+    def no_whitening(x, g, k, *, beta=1.0, gamma=1.0):
+        n = x.shape[0]
+        mu, e = torch.linalg.eigh(x.T @ laplacian(g) @ x / n)
+        return e[:, :k] * (1 - gamma * mu[:k] / beta).clamp_min(0).sqrt()
+    e = violation_of(r.check_linear_optimum, closed_form=no_whitening)
+    assert "linear VICReg" in str(e)
+
+
+def test_gibbs_check_catches_column_normalisation():
+    e = violation_of(r.check_gibbs_identity, opt=lambda g: g / g.sum(-2, keepdim=True))
+    assert "Gibbs" in str(e)
+
+
+def test_simclr_check_catches_self_similarity_in_denominator():
+    e = violation_of(r.check_simclr_optimum, loss=lambda z, g, tau: simclr_loss(z, g, tau=tau, exclude_self=False))
+    assert "simplex loss equals" in str(e)
+
+
+def test_barlow_check_catches_swapped_terms():
+    from ssl_props.spectral import barlow_twins_loss
+
+    def swapped(z, g, *, alpha=1.0):  # on-diagonal weighted by α, off-diagonal pushed to 1
+        return barlow_twins_loss(z, g, alpha=1.0 / alpha) if False else _swapped_bt(z, g, alpha)
+    e = violation_of(r.check_barlow_optimum, loss=swapped)
+    assert "BarlowTwins" in str(e) or "zero" in str(e)
+
+
+def _swapped_bt(z, g, alpha):
+    from ssl_props.graphs import positive_pairs
+    rows, cols = positive_pairs(g)
+    zl, zr = z[..., rows, :], z[..., cols, :]
+    c = zl.transpose(-2, -1) @ zr / (zl.norm(dim=-2)[..., :, None] * zr.norm(dim=-2)[..., None, :])
+    d = c.diagonal(dim1=-2, dim2=-1)
+    return alpha * d.square().sum(-1) + (c.square().sum((-2, -1)) - d.square().sum(-1) - (c.shape[-1] ** 2 - c.shape[-1])).square()
+
+
+def test_aligned_check_catches_wrong_eigenvectors():
+    e = violation_of(r.check_aligned_closed_form, closed_form=top_eigenvectors)
+    assert "span(HZ⋆) = span(HY)" in str(e)
+
+
+def test_misaligned_check_catches_missing_clamp():
+    def no_clamp(g, k, *, beta=1.0, gamma=1.0):
+        lam, u = centred_eigh(laplacian(g))
+        return math.sqrt(g.shape[0]) * u[:, :k] * (1 - gamma * lam[:k] / beta).abs().sqrt()
+    e = violation_of(r.check_misaligned_rank_pinned, vicreg=no_clamp)
+    assert "probe residual" in str(e)
+
+
+def test_rotation_check_catches_per_feature_penalty():
+    def diag_only(z, g, *, beta=1.0, gamma=1.0):  # covariance term dropped: penalises features one by one
+        c = z.transpose(-2, -1) @ z / z.shape[-2]
+        return (c.diagonal(dim1=-2, dim2=-1) - 1).square().sum(-1) + c[..., 0, 0] + gamma * dirichlet_energy(z, g)
+    e = violation_of(r.check_right_singular_vectors_free, losses=(diag_only,))
+    assert "invariant to Z → ZQ" in str(e)
+
+
+@pytest.mark.parametrize("name", ["necessity_symmetric", "necessity_eigengap", "necessity_regular", "necessity_full_rank",
+                                  "necessity_stochastic", "necessity_simplex_dim", "necessity_aligned",
+                                  "necessity_high_invariance", "necessity_enough_dims", "necessity_small_invariance"])
+def test_necessity_checks_return_a_counterexample(name):
+    out = getattr(r, name)()
+    assert isinstance(out, str) and len(out) > 20
+
+
+def test_vicreg_linear_loss_is_vicreg_of_xw():
+    g = augmentation_graph(3, 2)
+    x, w = torch.randn(6, 2, dtype=torch.float64), torch.randn(2, 2, dtype=torch.float64)
+    assert torch.equal(vicreg_linear_loss(w, x, g), vicreg_spectral_loss(x @ w, g))
+    assert vicreg_closed_form(g, 2).shape == (6, 2)
