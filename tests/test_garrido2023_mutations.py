@@ -56,6 +56,13 @@ def barlow_unbiased(z1, z2, *, lambda_param=5e-3):
     return (1 - cc.diagonal()).square().sum() + lambda_param * crit.off_diagonal_sq_sum(cc)
 
 
+def barlow_not_standardised(z1, z2, *, lambda_param=5e-3):
+    """Slip: centred but not divided by the standard deviation (missing normalisation)."""
+    a, b = z1 - z1.mean(0), z2 - z2.mean(0)
+    cc = a.T @ b / z1.shape[0]
+    return (1 - cc.diagonal()).square().sum() + lambda_param * crit.off_diagonal_sq_sum(cc)
+
+
 def scl_wrong_scale(z1, z2):
     n = z1.shape[0]
     cross = z1 @ z2.T
@@ -88,6 +95,7 @@ def simclr_abs_wrong(z1, z2):
     (c.numeric_method_reductions, {"vicreg_cov": vicreg_cov_uncentred}, "VICReg c"),
     (c.numeric_method_reductions, {"vicreg_cov": vicreg_cov_biased}, "VICReg c"),
     (c.numeric_method_reductions, {"bt": barlow_unbiased}, "Barlow Twins"),
+    (c.numeric_method_reductions, {"bt": barlow_not_standardised}, "Barlow Twins"),
     (c.numeric_method_reductions, {"scl": scl_wrong_scale}, "SCL"),
     (c.numeric_orthogonal_minimises, {"losses": (simclr_abs_wrong,)}, "orthonormal embeddings minimise"),
     (c.numeric_fingerprint, {"losses": {"vicreg": lambda a, b: crit.lc(a) + crit.lc(b)}}, "vicreg should be dimension-contrastive"),

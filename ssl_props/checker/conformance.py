@@ -89,7 +89,7 @@ def _value_mismatch(target: LossTarget, case: Case) -> str | None:
 def diagnose(target: LossTarget) -> str:
     """Why the values differ: a constant factor over the reference inputs and/or the loss it does match."""
     notes = []
-    ratios = []
+    ratios, sizes = [], []
     for case in REFERENCE_INPUTS[:6]:
         a, b = case.build(target.device)
         with torch.no_grad():
@@ -98,9 +98,18 @@ def diagnose(target: LossTarget) -> str:
             except Exception:  # noqa: BLE001 - a diagnosis must never mask the failure it explains
                 return ""
         ratios.append(mine / ref if ref != 0 else math.nan)
-    if all(math.isfinite(r) for r in ratios) and max(ratios) - min(ratios) <= 1e-9 * max(1.0, abs(ratios[0])):
+        sizes.append(case.n)
+
+    def constant(xs: list[float]) -> bool:
+        return all(math.isfinite(x) for x in xs) and max(xs) - min(xs) <= 1e-9 * max(1.0, abs(xs[0]))
+
+    per_n = [r / n for r, n in zip(ratios, sizes)]
+    if constant(ratios):
         notes.append(f"yours is consistently {ratios[0]:.6g} × the reference (a wrong reduction, sum vs mean, "
                      f"or views summed instead of averaged?)")
+    elif constant(per_n):
+        notes.append(f"yours is {per_n[0]:.6g}·n × the reference for batch size n: summed over the batch instead "
+                     f"of averaged (reduction='sum')")
     matches, _ = identify(target.fn, target.signature, target.device)
     if matches:
         notes.append("it behaves like " + ", ".join(

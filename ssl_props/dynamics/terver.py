@@ -161,7 +161,7 @@ def procedure_step(state: State, x: Tensor, y: Tensor, lam: Scalar, lr: float, *
 
 
 def limit_point(field: Field, state0: State, mom: ViewMoments, lam: Tensor, beta: Tensor, *, t_end: float,
-                newton_steps: int = 8, rtol: float = 1e-5) -> tuple[State, Tensor]:
+                newton_steps: int = 10, rtol: float = 1e-5) -> tuple[State, Tensor]:
     """The flow's limit: integrate to ``t_end`` (:func:`run_flow`, ``rtol``: only the basin matters), then Newton-refine
     ``z ← z − J⁺ f(z)`` (pseudo-inverse: minimum-norm steps, orthogonal to the orbit where ``J`` is singular).
 
@@ -170,11 +170,18 @@ def limit_point(field: Field, state0: State, mom: ViewMoments, lam: Tensor, beta
     """
     n, m = state0[0].shape[-2:]
     zT = flatten(run_flow(field, state0, mom, lam, beta, t_end=t_end, rtol=rtol, atol=rtol * 1e-2))
-    z = zT
+    z, k = zT, len(state0)
+    res = lambda z: flatten(field(unflatten(z, n, m, k), mom, lam, beta))  # noqa: E731
     for _ in range(newton_steps):
-        s = unflatten(z, n, m, len(state0))
-        J = jacobian(field, s, mom, lam, beta)
-        z = z - (torch.linalg.pinv(J, rtol=1e-10) @ flatten(field(s, mom, lam, beta)).unsqueeze(-1)).squeeze(-1)
+        f = res(z)
+        dz = (torch.linalg.pinv(jacobian(field, unflatten(z, n, m, k), mom, lam, beta), rtol=1e-10) @ f.unsqueeze(-1)).squeeze(-1)
+        step = torch.ones_like(z[..., :1])
+        for _ in range(6):  # backtracking per case: halve the step until the residual decreases
+            worse = res(z - step * dz).norm(dim=-1, keepdim=True) > f.norm(dim=-1, keepdim=True)
+            if not bool(worse.any()):
+                break
+            step = torch.where(worse, step / 2, step)
+        z = z - step * dz
     return unflatten(z, n, m, len(state0)), (z - zT).norm(dim=-1)
 
 
