@@ -45,8 +45,11 @@ class LossCheckFailed(AssertionError):
         self.report = report
 
 
-def iter_checks(target: LossTarget) -> Iterator[Callable[[LossTarget], Any]]:
-    """Yield the checks that apply to ``target`` (plain functions or ``functools.partial`` variants)."""
+def iter_checks(target: LossTarget, *, distributed: int = 0) -> Iterator[Callable[[LossTarget], Any]]:
+    """Yield the checks that apply to ``target`` (plain functions or ``functools.partial`` variants).
+
+    ``distributed=k`` (k ≥ 2) adds the data-parallel equivalence check on k spawned CPU processes.
+    """
     yield _c.check_returns_finite_scalar
     yield _c.check_has_gradient
     yield _c.check_inputs_not_modified
@@ -67,6 +70,8 @@ def iter_checks(target: LossTarget) -> Iterator[Callable[[LossTarget], Any]]:
         yield functools.partial(_c.check_prefers_spread, collapse="complete")
         yield functools.partial(_c.check_prefers_spread, collapse="dimensional")
         yield _c.check_collapse_not_minimum
+    if distributed >= 2:
+        yield functools.partial(_c.check_distributed_equivalence, world_size=distributed)
     if target.like is not None:
         yield _conf.check_matches_reference_value
         yield _conf.check_matches_reference_gradient
@@ -114,7 +119,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                invariances: Sequence[str] | None = None, needs_stop_gradient: bool | None = None,
                examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
                expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
-               identify_loss: bool = True) -> CheckReport:
+               identify_loss: bool = True, distributed: int = 0) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
@@ -131,6 +136,9 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         on_fail: ``None`` (return the report), ``"warn"`` (also warn per failure) or ``"raise"``
             (raise :class:`LossCheckFailed`).
         identify_loss: also search which registered loss ``fn`` behaves like (``report.behaves_like``).
+        distributed: ``k ≥ 2`` also runs ``fn`` in k CPU processes (gloo) on shards and compares loss and
+            data-parallel gradients with the full batch (``fn`` must be importable by spawned processes,
+            and the calling script needs an ``if __name__ == "__main__":`` guard).
 
     Raises:
         InvalidArgument: bad arguments (non-callable, wrong signature, unknown loss or parameter, NaN examples).
@@ -140,7 +148,9 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
                          examples=examples)
-    selected = list(iter_checks(target))
+    if isinstance(distributed, bool) or not isinstance(distributed, int) or distributed < 0 or distributed == 1:
+        raise InvalidArgument(f"distributed must be 0 (off) or a world size >= 2, got distributed={distributed!r}")
+    selected = list(iter_checks(target, distributed=distributed))
     if checks is not None:
         wanted = [checks] if isinstance(checks, str) else list(checks)
         known = [check_id(c) for c in selected]

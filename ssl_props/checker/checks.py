@@ -329,3 +329,23 @@ def check_stop_gradient(target: LossTarget) -> str:
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED), max_examples=max(3, target.max_examples // 4),
                  fixed=_fixed())
     return f"∂L/∂{z_name} = 0 and ∂L/∂{p_name} ≠ 0"
+
+
+# --------------------------------------------------------------------------------------------------
+# distributed
+
+
+@source("data-parallel equivalence: k gloo processes on shards = one process on the full batch (lightly #1977, #1528)")
+def check_distributed_equivalence(target: LossTarget, *, world_size: int = 2) -> str:
+    from ..distributed import compare_data_parallel
+
+    inputs = [Case(world_size * 2, 3, seed=1).build("cpu"), Case(world_size * 3, 5, seed=2, view="same_kind").build("cpu")]
+    try:
+        results = compare_data_parallel([target.fn], inputs, world_size=world_size, labels=[target.name])
+    except Exception as e:  # noqa: BLE001 - e.g. a function the spawned processes cannot import
+        raise CheckFailed(f"could not run the loss in {world_size} processes ({type(e).__name__}: {e}); the loss must "
+                          f"be a module-level function importable by spawned processes") from None
+    bad = [r for r in results if not r.ok]
+    if bad:
+        raise CheckFailed("; ".join(r.message() for r in bad))
+    return f"{world_size}-process data-parallel loss and gradients equal the full batch's"

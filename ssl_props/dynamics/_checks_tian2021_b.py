@@ -71,7 +71,7 @@ def numeric_theorem3(*, field: Callable = byol_field) -> None:
         L, bound, tol, lam0 = _theorem3_gap(seed, field=field)
         assert bool((lam0 > 0).all())  # the drawn η make the theorem's hypothesis hold
         assert_leq(L, bound, tol, claim="Theorem 3: ||[F,W_p](t)||_F ≤ e^{−2λ0 t}||[F,W_p](0)||_F")
-    run_property(SEEDS, body, max_examples=3)  # 3 × 12 cases × 2 step sizes × 40 RK4 steps
+    run_property(SEEDS, body, max_examples=2)  # 2 × 12 cases × 2 step sizes × 40 RK4 steps
 
 
 def necessity_theorem3_symmetric() -> str:
@@ -91,7 +91,7 @@ def necessity_theorem3_K() -> str:
 
 
 # ---------------------------------------------------------------- Eqns 11-13
-_CFG11 = SimConfig(t_end=4.0, method="rk4", dt=0.1, n_save=4)
+_CFG11 = SimConfig(t_end=3.0, method="rk4", dt=0.15, n_save=4)
 
 
 def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field) -> None:
@@ -118,7 +118,7 @@ def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field)
         (d1, _), (d2, m2) = gap(_CFG11), gap(SimConfig(**{**_CFG11.__dict__, "dt": _CFG11.dt / 2}))
         tol = richardson_tol(d1, d2, _CFG11, m2.amax(1, keepdim=True))
         assert_close(d2, torch.zeros_like(d2), tol, claim="Eqns 11-13: the diagonal full dynamics follow the mode ODE")
-    run_property(SEEDS, body, max_examples=2)  # 2 × 16 cases, two fields × two step sizes × 40 RK4 steps
+    run_property(SEEDS, body, max_examples=2)  # 2 × 16 cases, two fields × two step sizes × 20 RK4 steps
 
 
 # ---------------------------------------------------------------- Eqn 14
@@ -174,16 +174,19 @@ def symbolic_eqn16() -> None:
     _require(D.is_zero(D.threshold_equivalence()), "sympy: D ≥ 0 is not σ² ≤ τ²/(4η) − 1")
 
 
-_CFG16 = SimConfig(t_end=300.0, method="rk4", dt=1.0)  # rates ≥ 0.045 → e^{−13} by T = 300; h·|λ| ≤ 2 < 2.78 (RK4 stability)
+_CFG16 = SimConfig(t_end=200.0, method="rk4", dt=1.0)  # h·|λ| ≤ 2 < 2.78 (RK4 stability)
 
 
 def _eqn16_case(seed: int, B: int = 48, on_parabola: bool = True):
-    """η ∈ [0.05, 0.2], τ = 1, |4ηc − 1| ≥ 0.15; p(0) at least 20 % of (p₊ − p₋) away from p₋."""
+    """η ∈ [0.05, 0.2], τ = 1, q = 4ηc ≤ 0.85 or ≥ 1.5; p(0) at least 20 % of (p₊ − p₋) away from p₋.
+
+    Horizon: the tolerance 1/(8c) needs a contraction by ~8 (ln 8 ≈ 2.1): the slowest rates are
+    p₊√D ≥ 0.045 near p₊ and η(1 − 1/q) ≥ 0.0167 for q ≥ 1.5 (collapse), so T = 200 ≥ 2.1/0.0167 = 126."""
     g = torch.Generator().manual_seed(seed)
     dev = resolve_device()
     eta = _u(g, B, 0.05, 0.2)
     q = torch.where(torch.rand(B, generator=g) < 0.6, 4 * eta.cpu() + torch.rand(B, generator=g, dtype=F64) * (0.85 - 4 * eta.cpu()),
-                    1.15 + torch.rand(B, generator=g, dtype=F64)).to(dev)  # q = 4ηc
+                    1.5 + torch.rand(B, generator=g, dtype=F64)).to(dev)  # q = 4ηc
     s2 = (q / (4 * eta) - 1).clamp_min(0.0)
     c = 1 + s2
     pm, pp = D.fixed_points_fn()(torch.ones_like(eta), s2, eta)
@@ -209,7 +212,7 @@ def numeric_eqn16(*, modes: Callable = mode_field) -> None:
     def body(seed):
         p, expect, tol = _eqn16_final(seed, modes=modes)
         assert_close(p, expect, tol, claim="Eqn 16: the mode converges to p₊ (above p₋, D > 0) or collapses to 0")
-    run_property(SEEDS, body, max_examples=2)  # 2 × 48 modes, 300 RK4 steps of a cheap vector field
+    run_property(SEEDS, body, max_examples=2)  # 2 × 48 modes, 200 RK4 steps of a cheap vector field
 
 
 def necessity_eqn16_parabola() -> str:

@@ -75,8 +75,8 @@ def numeric_lemma1(*, field: Callable = byol_field) -> None:
         for name, gap in zip(("dW", "dW_p", "dW_a"), gaps):
             assert_close(gap, torch.zeros_like(gap), tol, claim=f"Lemma 1: {name} of the field equals the gradient flow",
                          inputs=dm.X)
-    # 20 examples × 8 cases: the identity is algebraic, cases are cheap
-    run_property(st.tuples(data_models(n=(1, 5), batch=8), SEEDS), body, max_examples=20)
+    # 10 examples × 8 cases: the identity is algebraic (no integration)
+    run_property(st.tuples(data_models(n=(1, 5), batch=8), SEEDS), body, max_examples=10)
 
 
 def necessity_lemma1_stopgrad() -> str:
@@ -157,17 +157,17 @@ def symbolic_theorem2() -> None:
     _require(D.is_zero(H - H.T), "sympy: H is not symmetric")
 
 
-_CFG2 = SimConfig(t_end=30.0, method="rk4", dt=0.5, n_save=6)  # h·|λ(H)| ≤ 0.5·4 inside RK4 stability (2.78)
+_CFG2 = SimConfig(t_end=15.0, method="rk4", dt=0.5, n_save=6)  # h·|λ(H)| ≤ 0.5·4 inside RK4 stability (2.78)
 
 
 def _theorem2_case(seed: int, B: int = 8, n: int = 3):
     """X = I·x, small isotropic X' and η: the regime where *with* stop-gradient the representation survives."""
     g = torch.Generator().manual_seed(seed)
     x = 0.8 + 0.4 * torch.rand(B, 1, generator=g, dtype=F64)
-    dm = make_data_model(x.expand(B, n), 0.3 * x.expand(B, n) * torch.rand(B, 1, generator=g, dtype=F64), seed=seed,
+    dm = make_data_model(x.expand(B, n), 0.2 * x.expand(B, n) * torch.rand(B, 1, generator=g, dtype=F64), seed=seed,
                          device=resolve_device())
     s0 = random_init(n, n, B, seed=seed, scale=0.3, near_identity=True)
-    return dm, s0, _u(g, B, 0.05, 0.12), _u(g, B, 0.8, 1.5)
+    return dm, s0, _u(g, B, 0.1, 0.15), _u(g, B, 0.8, 1.5)
 
 
 def _theorem2_gap(seed: int, *, field: Callable, stop_gradient: bool = False, eta=None):
@@ -192,7 +192,7 @@ def numeric_theorem2(*, field: Callable = byol_field) -> None:
         mag = (_fro(H) * _fro(s0.W)).reshape(-1, 1)
         assert_close(lhs, rhs, sum_of_products(F64, H.shape[-1] + 9, mag), claim="Theorem 2: vec dW/dt = −H vec W")
         assert_leq(n, bound, tol, claim="Theorem 2: ||W(t)||_F ≤ e^{−ηt}||W(0)||_F without stop-gradient")
-    # 2 examples × 8 cases × 2 step sizes × 60 RK4 steps (T = 30 so that e^{−ηT} separates from survival)
+    # 2 examples × 8 cases × 2 step sizes × 30 RK4 steps (T = 15: e^{−ηT} ≤ 0.22 separates from survival)
     run_property(SEEDS, body, max_examples=2)
 
 
@@ -201,7 +201,7 @@ def necessity_theorem2_stopgrad() -> str:
         n, bound, tol, *_ = _theorem2_gap(seed, field=byol_field, stop_gradient=True)
         return not holds(assert_leq, n, bound, tol, claim="collapse")
     seed = find_counterexample(st.integers(0, 1), refutes, what="with stop-gradient W still collapses", max_examples=2)
-    return f"seed {seed}: with stop-gradient ||W(30)|| stays above e^{{−30η}}||W(0)|| (no collapse)"
+    return f"seed {seed}: with stop-gradient ||W(15)|| stays above e^{{−15η}}||W(0)|| (no collapse)"
 
 
 def necessity_theorem2_eta() -> str:
@@ -245,7 +245,7 @@ def numeric_lemma2(*, integrator: Callable = integrate) -> None:
     def body(seed):
         n, bound, tol = _lemma2_gap(seed, integrator=integrator)
         assert_leq(n, bound, tol, claim="Lemma 2: ||w(t)|| ≤ e^{−λ0 t}||w(0)||")
-    run_property(SEEDS, body, max_examples=3)  # 3 × 16 systems, 2 × 60 RK4 steps each
+    run_property(SEEDS, body, max_examples=2)  # 2 × 16 systems, 2 × 60 RK4 steps each
 
 
 def necessity_lemma2_symmetric() -> str:

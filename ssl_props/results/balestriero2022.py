@@ -32,10 +32,17 @@ UNNUMBERED = "unnumbered (claim)"
 _PROV = ("Paper body not read (numbering unverified: registered by claim, no number invented). ")
 STARTS = 8  # random starts per optimisation, all in one batched call
 GTOL = 1e-9  # L-BFGS stopping criterion on ‖∇f‖ (float64 gradients are exact to ~1e-14 here)
-# optimisation checks run one batched L-BFGS (0.1-0.5 s) per example: 4 examples keep the module in its 12 s budget
-OPT = settings(max_examples=4, deadline=None)
-# cheap float64 identities: 25 examples each (≈ 10-20 ms per example; the 12 s budget is shared by 32 checks)
-CHEAP = settings(max_examples=25, deadline=None)
+
+
+def _opt() -> settings:
+    """Optimisation checks run one batched L-BFGS (0.1-0.5 s) per example: 4 examples keep the module in its 12 s
+    budget. Built at call time so the other settings come from the active profile (ci, or a test's own)."""
+    return settings(max_examples=4, deadline=None)
+
+
+def _cheap() -> settings:
+    """Cheap float64 identities: 25 examples each (10-20 ms per example; the 12 s budget is shared by 32 checks)."""
+    return settings(max_examples=25, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
 
 
@@ -61,7 +68,7 @@ def _sym(fn) -> Check:
 # ---------------------------------------------------------------------------------------------- claim1
 def check_augmentation_graph(*, build=augmentation_graph) -> None:
     """G of V views is (11ᵀ − I_V) ⊗ I_N' and L has spectrum {0 (×N'), V (×N'(V−1))}."""
-    @CHEAP
+    @_cheap()
     @given(st.integers(1, 5), st.integers(2, 4))
     def prop(ns: int, nv: int) -> None:
         g = build(ns, nv, device=_dev())
@@ -87,7 +94,7 @@ _th(1, "relation matrix of V augmentations",
 # ---------------------------------------------------------------------------------------------- claim2
 def check_invariance_identity(*, energy=dirichlet_energy, lap=laplacian) -> None:
     """Σ G_ij ‖Z_i − Z_j‖² = 2 tr(Zᵀ L Z) for symmetric weighted (possibly disconnected) G."""
-    @CHEAP
+    @_cheap()
     @given(weighted_graphs(), st.integers(1, 4), seeds)
     def prop(g: torch.Tensor, k: int, seed: int) -> None:
         z = _randn(seed, g.shape[0], k)
@@ -100,7 +107,7 @@ def check_invariance_identity(*, energy=dirichlet_energy, lap=laplacian) -> None
 
 def check_laplacian_kernel(*, lap=laplacian) -> None:
     """L 1 = 0, L ⪰ 0 and dim null(L) = number of connected components."""
-    @CHEAP
+    @_cheap()
     @given(weighted_graphs())
     def prop(g: torch.Tensor) -> None:
         n, lam = g.shape[0], torch.linalg.eigvalsh(lap(g))
@@ -164,7 +171,7 @@ def _compare_to_optimum(fun, z: torch.Tensor, gn: torch.Tensor, zs: torch.Tensor
 
 def check_vicreg_lower_bound(*, closed_form=vicreg_closed_form, loss=vicreg_spectral_loss, value=vicreg_closed_form_loss) -> None:
     """The closed form attains Σ β(c−1)² + 2γλc and no drawn Z does better (any G, any K, clamping included)."""
-    @CHEAP
+    @_cheap()
     @given(weighted_graphs(), st.integers(1, 7), st.sampled_from((0.05, 0.5, 2.0)), seeds, st.sampled_from((1.0, 0.1, 10.0)))
     def prop(g: torch.Tensor, k: int, gamma: float, seed: int, scale: float) -> None:
         n = g.shape[0]
@@ -181,7 +188,7 @@ def check_vicreg_lower_bound(*, closed_form=vicreg_closed_form, loss=vicreg_spec
 
 def check_vicreg_optimum(*, closed_form=vicreg_closed_form, loss=vicreg_spectral_loss, optimiser=lbfgs) -> None:
     """Batched L-BFGS from STARTS random starts reaches the closed form (loss and HZZᵀH)."""
-    @OPT
+    @_opt()
     @given(planted_graphs(), st.floats(0.05, 0.5), seeds)
     def prop(pg, rho: float, seed: int) -> None:
         g, k, beta, gamma = _vicreg_problem(pg, rho)
@@ -241,7 +248,7 @@ _th(3, "VICReg closed-form optimal representation",
 # ---------------------------------------------------------------------------------------------- claim4
 def check_vicreg_recovers_le(*, closed_form=vicreg_closed_form, le=laplacian_eigenmaps) -> None:
     """On a regular G, the span of VICReg's optimum (all directions active) is the Laplacian-Eigenmaps span."""
-    @CHEAP
+    @_cheap()
     @given(regular_graphs(), st.integers(1, 5))
     def prop(g: torch.Tensor, k: int) -> None:
         n = g.shape[0]
@@ -295,7 +302,7 @@ def _linear_problem(pg, extra: int, seed: int) -> tuple[torch.Tensor, torch.Tens
 
 def check_linear_optimum(*, closed_form=vicreg_linear_closed_form, loss=vicreg_linear_loss, optimiser=lbfgs) -> None:
     """Batched L-BFGS over W (Z = XW) reaches the LPP closed form (loss and H X W Wᵀ Xᵀ H)."""
-    @OPT
+    @_opt()
     @given(planted_graphs(), st.integers(0, 2), st.floats(0.05, 0.5), seeds)
     def prop(pg, extra: int, rho: float, seed: int) -> None:
         x, g, k, d = _linear_problem(pg, extra, seed % 2**31)
@@ -351,7 +358,7 @@ _th(5, "linear VICReg optimal parameters (LPP)",
 # ---------------------------------------------------------------------------------------------- claim6
 def check_gibbs_identity(*, ce=cross_entropy, opt=gibbs) -> None:
     """CE(P) − CE(G/G1) = Σ_i (G1)_i KL(G_i/(G1)_i ‖ P_i) ≥ 0 for every right-stochastic P."""
-    @CHEAP
+    @_cheap()
     @given(planted_graphs(), seeds)
     def prop(pg, seed: int) -> None:
         g = pg.g
@@ -396,7 +403,7 @@ def simplex_value(ns: int, nv: int, tau: float) -> float:
 
 def check_simclr_optimum(*, closed_form=simclr_simplex, loss=simclr_loss, optimiser=lbfgs) -> None:
     """Batched L-BFGS reaches the collapsed regular simplex (loss, cosine Gram); its loss has the closed value."""
-    @OPT
+    @_opt()
     @given(st.integers(2, 3), st.integers(2, 3), st.sampled_from((0.5, 0.3, 1.0)), seeds)
     def prop(ns: int, nv: int, tau: float, seed: int) -> None:
         g, k = augmentation_graph(ns, nv, device=_dev()), max(ns - 1, 2)  # K = 1 is S⁰: starts cannot change sign
@@ -460,7 +467,7 @@ def _outside_null_fraction(z: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tens
 def check_barlow_optimum(*, closed_form=barlow_twins_closed_form, loss=barlow_twins_loss, optimiser=lbfgs) -> None:
     """Closed form has zero loss and rank K; optimised Z reach zero loss; every Z obeys 1 − C_kk = zᵀLz/zᵀDz, hence
     ‖(I − P_null(L)) z_k‖²/‖z_k‖² ≤ (d_max/λ_c)·√loss: zero-loss columns are constant on components."""
-    @OPT
+    @_opt()
     @given(planted_graphs((2, 3), (2, 3), connected=False), st.sampled_from((0.5, 1.0)), seeds, st.data())
     def prop(pg, alpha: float, seed: int, data) -> None:
         g = pg.g
@@ -520,7 +527,7 @@ def _aligned(g: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int, 
 
 def check_aligned_closed_form(*, closed_form=vicreg_closed_form) -> None:
     """Aligned G, γ/β > 1/min n_c, K ≥ C − 1: span(HZ⋆) = span(HY) and a linear probe fits Y exactly."""
-    @CHEAP
+    @_cheap()
     @given(labelled_graphs(), st.integers(0, 2), st.floats(1.25, 3.0))
     def prop(gl, extra: int, rho: float) -> None:
         g, labels = gl
@@ -537,7 +544,7 @@ def check_aligned_closed_form(*, closed_form=vicreg_closed_form) -> None:
 
 def check_aligned_optimum(*, closed_form=vicreg_closed_form, loss=vicreg_spectral_loss, optimiser=lbfgs) -> None:
     """Batched L-BFGS on aligned G (γ/β ≥ 1.5/min n_c: clamped directions have curvature) recovers span(HY)."""
-    @OPT
+    @_opt()
     @given(labelled_graphs(), st.integers(0, 1), st.floats(1.5, 3.0), seeds)
     def prop(gl, extra: int, rho: float, seed: int) -> None:
         g, labels = gl
@@ -604,7 +611,7 @@ def check_misaligned_rank_pinned(*, vicreg=vicreg_closed_form, barlow=barlow_twi
     """Misaligned G (pairs across classes): representations confined to null(L) (SimCLR, BarlowTwins, VICReg with
     γ/β > 1/λ_max) keep only pair identity: probe residual² = N/2 exactly (each class indicator averages to ½ per pair);
     VICReg with γ/β < 1/λ_max(L) = ½ and K = N − 1 keeps every direction: residual 0."""
-    @CHEAP
+    @_cheap()
     @given(labelled_graphs(aligned=False))
     def prop(gl) -> None:
         g, labels = gl
@@ -646,7 +653,7 @@ _th(10, "misaligned G: small-invariance VICReg keeps what SimCLR/BarlowTwins los
 # --------------------------------------------------------------------------------------------- claim11
 def check_right_singular_vectors_free(*, losses=(vicreg_spectral_loss, simclr_loss)) -> None:
     """L(ZQ) = L(Z) for orthogonal Q: the losses see only the left singular vectors and singular values of Z."""
-    @CHEAP
+    @_cheap()
     @given(weighted_graphs(), st.integers(1, 4), seeds)
     def prop(g: torch.Tensor, k: int, seed: int) -> None:
         z = _randn(seed, g.shape[0], k)

@@ -20,7 +20,7 @@ from functools import partial
 
 from ..derivations import terver2025 as sym
 from ..registry import Check, Paper, Theorem, register
-from ..checks import terver2025 as c
+from ..checks import terver2025 as c, terver2025_equilibria as e
 
 PAPER = Paper(key="terver2025", authors=("Basile Terver", "Jean Ponce", "Martial Hebert"),
               title="Dual Perspectives on Non-Contrastive Self-Supervised Learning",
@@ -119,10 +119,10 @@ register(Theorem(
     formula="([xxᵀ]S + λI)(S[xxᵀ] + λI) = [xyᵀ] S [yxᵀ],  B = A[yxᵀ]Aᵀ(A[xxᵀ]Aᵀ + λI)⁻¹",
     assumptions=(A_FULL, A_RIDGE),
     checks=(Check("symbolic", "m1_reduction", sym.equilibria_m1, "m = 1: B(A) zeroes Ḃ and Ȧ ∝ (ρs + λ)² − τ²s"),
-            Check("numeric", "limits_solve", c.check_limits_solve_prop45, "SG limit points satisfy both formulas"),
-            Check("necessity", "collapsed", c.necessity_collapsed_equilibrium,
+            Check("numeric", "limits_solve", e.check_limits_solve_prop45, "SG limit points satisfy both formulas"),
+            Check("necessity", "collapsed", e.necessity_collapsed_equilibrium,
                   "(0, 0) is an equilibrium where the S-equation fails", assumption=A_FULL),
-            Check("necessity", "no_ridge", c.necessity_no_ridge_predictor,
+            Check("necessity", "no_ridge", e.necessity_no_ridge_predictor,
                   "λ = 0: two equilibria share A but not B", assumption=A_RIDGE)),
     related=("tian2021.eq16",),
     provenance=SRC + "; hypothesis 'S ≻ 0' is the reviewer's correction [S]; formula re-derived (push-through "
@@ -135,8 +135,8 @@ register(Theorem(
               "mn − m(m+1)/2.",
     formula="A_k = {U √S_k : U ∈ R^{n×m}, UᵀU = I_m},  dim = mn − m(m+1)/2",
     assumptions=(A_RIDGE,),
-    checks=(Check("numeric", "variety", c.check_variety_of_equilibria, "U√S* with random U are equilibria; orbit dimension"),
-            Check("necessity", "no_ridge_continuum", c.necessity_no_ridge_continuum,
+    checks=(Check("numeric", "variety", e.check_variety_of_equilibria, "U√S* with random U are equilibria; orbit dimension"),
+            Check("necessity", "no_ridge_continuum", e.necessity_no_ridge_continuum,
                   "λ = 0: equilibria with a continuum of S", assumption=A_RIDGE)),
     related=("tian2021.eq16",),
     provenance=SRC + "; the dimension count is ours [R]"))
@@ -147,8 +147,8 @@ register(Theorem(
     statement="For generic data, full-rank SG equilibria exist (the paper: Brouwer + implicit function theorem).",
     formula="∃ S ≻ 0 with ([xxᵀ]S + λI)(S[xxᵀ] + λI) = [xyᵀ]S[yxᵀ]",
     assumptions=(A_SMALL,),
-    checks=(Check("numeric", "witness", c.check_full_rank_equilibrium_exists, "the SG flow + Newton finds one (σ_min(A) > 0)"),
-            Check("necessity", "large_ridge", c.necessity_large_ridge, "m = 1, Δ < 0: no root, SG collapses",
+    checks=(Check("numeric", "witness", e.check_full_rank_equilibrium_exists, "the SG flow + Newton finds one (σ_min(A) > 0)"),
+            Check("necessity", "large_ridge", e.necessity_large_ridge, "m = 1, Δ < 0: no root, SG collapses",
                   assumption=A_SMALL)),
     related=("tian2021.eq16",),
     provenance=SRC + "; the paper's precise genericity condition is unknown: 'λ small for the data' is ours [R]"))
@@ -161,8 +161,8 @@ register(Theorem(
               "equilibrium is asymptotically stable.",
     formula="Re spec J < 0 ⟹ x(t) → 0 for ‖x(0)‖ small",
     assumptions=(A_HURWITZ,),
-    checks=(Check("numeric", "contracts", c.check_linearisation_criterion, "Hurwitz J + quadratic term: ‖x(t)‖ → 0"),
-            Check("necessity", "unstable_eigenvalue", c.necessity_unstable_eigenvalue, "one eigenvalue > 0: escape",
+    checks=(Check("numeric", "contracts", e.check_linearisation_criterion, "Hurwitz J + quadratic term: ‖x(t)‖ → 0"),
+            Check("necessity", "unstable_eigenvalue", e.necessity_unstable_eigenvalue, "one eigenvalue > 0: escape",
                   assumption=A_HURWITZ)),
     provenance=SRC + "; classical theorem (Arnol'd 1992), cited by the paper"))
 
@@ -176,11 +176,11 @@ register(Theorem(
               "negative real part (asymptotic stability transversally to the variety).",
     formula="spec J = {0}^{mn − m(m+1)/2} ∪ spec(Q_Nᵀ J Q_N),  max Re spec(Q_Nᵀ J Q_N) < 0,  σ_min(A) > 0",
     assumptions=(A_LIMIT, A_BETA),
-    checks=(Check("numeric", "sg_stable", partial(c.check_limits_stable, procedure="sg"), "SG limits"),
-            Check("numeric", "ema_stable", partial(c.check_limits_stable, procedure="ema"), "EMA limits, C = A"),
-            Check("necessity", "inner_sphere", c.necessity_inner_sphere_saddle,
+    checks=(Check("numeric", "sg_stable", partial(e.check_limits_stable, procedure="sg"), "SG limits"),
+            Check("numeric", "ema_stable", partial(e.check_limits_stable, procedure="ema"), "EMA limits, C = A"),
+            Check("necessity", "inner_sphere", e.necessity_inner_sphere_saddle,
                   "m = 1: the inner sphere consists of saddles", assumption=A_LIMIT),
-            Check("necessity", "frozen_teacher", c.necessity_frozen_teacher,
+            Check("necessity", "frozen_teacher", e.necessity_frozen_teacher,
                   "β = 0 (teacher copied once): zero eigenvalues off the variety", assumption=A_BETA)),
     related=("tian2021.eq16", "tian2021.thm2"),
     provenance=SRC + "; how the paper treats the zero eigenvalues along the variety is not recoverable: the "
@@ -194,9 +194,9 @@ register(Theorem(
     formula="r₁,₂ = (|τ| ∓ √Δ)/(2ρ),  Δ = τ² − 4ρλ,  ρ = [xxᵀ], τ = [yxᵀ]",
     assumptions=(A_DELTA,),
     checks=(Check("symbolic", "radii", sym.sphere_radii, "factorisation and roots"),
-            Check("numeric", "spheres", c.check_spheres, "equilibria on both spheres; outer stable, inner saddle"),
-            Check("numeric", "flow_to_outer", c.check_flow_to_outer_sphere, "SG from outside r₁ ends on r₂, inside collapses"),
-            Check("necessity", "negative_discriminant", c.necessity_large_ridge, "Δ < 0: no sphere, collapse",
+            Check("numeric", "spheres", e.check_spheres, "equilibria on both spheres; outer stable, inner saddle"),
+            Check("numeric", "flow_to_outer", e.check_flow_to_outer_sphere, "SG from outside r₁ ends on r₂, inside collapses"),
+            Check("necessity", "negative_discriminant", e.necessity_large_ridge, "Δ < 0: no sphere, collapse",
                   assumption=A_DELTA)),
     related=("tian2021.eq16",),
     provenance=SRC + "; radii re-derived (Tian et al.'s Eqn 16 quadratic) [S, R]"))

@@ -1,0 +1,217 @@
+"""Checks of Wang, Chen, Du & Tian (2021) (records in :mod:`ssl_props.results.wang2021`).
+
+Setting: X = I, X' = Q diag(σ_j²) Qᵀ (Q Haar-random), weight decay η, predictor set from F = W Wᵀ:
+DirectSet(α) ``W_p = F^α`` (α = ½: DirectPred without ε; α = 1: DirectCopy), SimSiam or EMA target.
+Closed form (mode analysis, Tian et al. Eqn 12 with ``p = u = s^α``): mode j survives iff
+``q_j := 4η(1 + σ_j²) < 1``, at ``s_j* = u₊^{1/α}``, ``u₊ = (1 + √(1 − q_j)) / (2(1 + σ_j²))``; so
+``Wᵀ W → Q diag(s*) Qᵀ``, a (rescaled) projection onto the low-augmentation-variance directions.
+
+Tolerance of the limit: along the aligned modes ``du/dt = 2αu[u(1 − cu) − η]``; by concavity of
+``u(1 − cu)`` a kept mode started above u₊ approaches it at rate ≥ ``2αu₊√(1 − q)`` and a dropped mode
+decays at rate ≥ ``2η(1 − 1/q)`` (since ``u(1 − cu) ≤ 1/(4c)``); the remaining transient at T bounds
+the error, plus the integrator's ``10·rtol``. Draws keep ``|q − 1| ≥ 0.2`` so both rates are bounded below.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Callable
+
+import torch
+from hypothesis import strategies as st
+
+from ..derivations import tian2021 as D
+from ..device import resolve_device
+from ..properties import PropertyViolation, assert_close, find_counterexample, holds
+from .data_models import make_data_model, random_init
+from .fields import LinearState, byol_field
+from .simulate import SimConfig, simulate
+from .testing import run_property
+
+F64 = torch.float64
+_CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1)
+_DATA = dict(n=(2, 4), batch=8, eta_range=(0.1, 0.2), margin=0.2)
+
+
+def closed_form(dm, eta: torch.Tensor, alpha: float):
+    """``(s*, keep, rate)`` per mode: the predicted limit, the keep mask and the convergence-rate lower bound."""
+    c = 1 + dm.aug_spec
+    q = 4 * eta.reshape(-1, 1) * c
+    keep = q < 1
+    up = (1 + torch.sqrt((1 - q).clamp_min(0))) / (2 * c)
+    s_star = torch.where(keep, up ** (1 / alpha), torch.zeros_like(up))
+    rate = torch.where(keep, 2 * alpha * up * torch.sqrt((1 - q).abs()),
+                       2 * eta.reshape(-1, 1) * (1 - 1 / q.clamp_min(1e-300)))
+    return s_star, keep, rate
+
+
+def _project(dm, s):
+    return (dm.basis * s.unsqueeze(-2)) @ dm.basis.mT
+
+
+def run_directset(dm, eta, alpha: float, *, field: Callable = byol_field, beta=None, init_scale: float = 0.3,
+                  near_identity: bool = True, seed: int = 0, cfg: SimConfig = _CFG, **kw):
+    """Simulate DirectSet(α) (``predictor="directset"``; DirectCopy for α = 1) and return ``Wᵀ W`` at T."""
+    n = dm.n
+    s0 = random_init(n, n, dm.batch, seed=seed, scale=init_scale, near_identity=near_identity)
+    pred = kw.pop("predictor", "directcopy" if alpha == 1 else "directset")
+    tr = simulate(s0, dm.X, dm.Xp, cfg, field=field, predictor=pred, alpha=alpha, eta=eta, beta=beta, **kw)
+    W = tr.final.W
+    return W.mT @ W, s0
+
+
+def _limit_gap(dm, eta, alpha, cfg: SimConfig = _CFG, eta_sim=None, **kw):
+    """(WᵀW at T, predicted limit, tolerance, s*, keep); ``eta_sim`` simulates another η than the claim's."""
+    M, s0 = run_directset(dm, eta if eta_sim is None else eta_sim, alpha, cfg=cfg, **kw)
+    s_star, keep, rate = closed_form(dm, eta, alpha)
+    u0 = (s0.W.mT @ s0.W).diagonal(dim1=-2, dim2=-1).amax(-1, keepdim=True)  # ≥ every initial mode energy
+    transient = (u0 * torch.exp(-rate * cfg.t_end)).sum(-1)
+    tol = (transient + 10 * cfg.rtol * (1 + s_star.sum(-1))).reshape(-1, 1, 1)
+    return M, _project(dm, s_star), tol, s_star, keep
+
+
+@functools.lru_cache(maxsize=8)
+def _default_limits(seed: int):
+    """Cached runs with the default field (shared by the threshold and the DirectCopy checks)."""
+    dm, eta = _draw(seed)
+    return dm, eta, _limit_gap(dm, eta, 0.5), _limit_gap(dm, eta, 1.0, beta=2.0)
+
+
+def _draw(seed: int, batch: int = _DATA["batch"]):
+    """A threshold data model batch from an integer seed: η ∈ [0.1, 0.2], kept q ∈ [4η, 0.8], dropped
+    q ∈ [1.2, 3] (q = 4η(1 + σ²)), feature 0 kept and feature 1 dropped in every case."""
+    import random
+
+    g = torch.Generator().manual_seed(seed)
+    rnd = random.Random(seed)
+    B, n = batch, rnd.randint(*_DATA["n"])
+    eta = 0.1 + 0.1 * torch.rand(B, generator=g, dtype=F64)
+    keep = torch.rand(B, n, generator=g) < 0.5
+    keep[:, 0], keep[:, 1] = True, False
+    r = torch.rand(B, n, generator=g, dtype=F64)
+    q_lo = 4 * eta.unsqueeze(1)
+    q = torch.where(keep, q_lo + r * (0.8 - q_lo), 1.2 + r * 1.8)
+    s2 = (q / q_lo - 1).clamp_min(0.0)
+    return make_data_model(torch.ones_like(s2), s2, seed=seed, device=resolve_device()), eta.to(resolve_device())
+
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def numeric_threshold(*, field: Callable = byol_field) -> None:
+    def body(seed):
+        if field is byol_field:
+            dm, eta, g_half, g_one = _default_limits(seed)
+        else:
+            dm, eta = _draw(seed)
+            g_half, g_one = _limit_gap(dm, eta, 0.5, field=field), _limit_gap(dm, eta, 1.0, beta=2.0, field=field)
+        for name, (M, P, tol, *_) in (("DirectPred (α = ½, SimSiam)", g_half), ("DirectCopy (α = 1, EMA β = 2)", g_one)):
+            assert_close(M, P, tol, claim=f"{name}: WᵀW → Q diag(s*) Qᵀ, modes with σ² ≥ 1/(4η) − 1 discarded",
+                         inputs=dm.Xp)
+    # 2 examples × 8 cases × 2 adaptive runs to T = 100 (each ~1000 batched field evaluations)
+    run_property(SEEDS, body, max_examples=2)
+
+
+_CFG_NEC = SimConfig(t_end=100.0, method="dopri5", rtol=1e-5, atol=1e-8, n_save=1)
+
+
+def _refuted(**kw) -> Callable[[int], bool]:
+    def refutes(seed):
+        dm, eta = _draw(seed, batch=2)  # one counterexample suffices: two cases per try
+        M, P, tol, *_ = _limit_gap(dm, eta, 1.0, cfg=_CFG_NEC, **kw)
+        return not holds(assert_close, M, P, tol, claim="threshold limit")
+    return refutes
+
+
+def _nec(what: str, **kw) -> int:
+    return find_counterexample(st.integers(0, 1), _refuted(**kw), what=what, max_examples=2)
+
+
+def necessity_weight_decay() -> str:
+    s = _nec("η = 0 still discards", eta_sim=0.0)
+    return f"seed {s}: η = 0: every direction survives at u = 1/(1 + σ²) (no threshold, no projection)"
+
+
+def necessity_initialisation() -> str:
+    s = _nec("small init still keeps", init_scale=0.05, near_identity=False)
+    return f"seed {s}: W(0) small (u_j(0) < u_j−): low-variance directions are lost too"
+
+
+def necessity_predictor() -> str:
+    s = _nec("W_p = I still keeps", predictor="identity")
+    return f"seed {s}: without a predictor (W_p = I) every direction collapses"
+
+
+def necessity_stop_gradient() -> str:
+    s = _nec("no stop-gradient still keeps", stop_gradient=False)
+    return f"seed {s}: without stop-gradient every direction collapses (Theorem 2 of Tian et al.)"
+
+
+def symbolic_threshold() -> None:
+    res, _ = D.directset_fixed_point_residual()
+    if not (D.is_zero(res) and D.is_zero(D.threshold_equivalence())):
+        raise PropertyViolation("sympy: u± do not solve u(1 − cu) = η, or the threshold is not σ² < 1/(4η) − 1")
+
+
+def _kept_projector(M: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+    s, U = torch.linalg.eigh(M)
+    keep = (s > level.reshape(-1, 1)).to(M)
+    return (U * keep.unsqueeze(-2)) @ U.mT
+
+
+def numeric_same_subspace(*, field: Callable = byol_field) -> None:
+    """DirectPred (α = ½) and DirectCopy (α = 1) end on the same subspace: equal projectors onto
+    ``{eigenvalues of WᵀW > ½ min_j s_j*}`` (the level sits halfway to the smallest kept eigenvalue,
+    so a tolerance of the limits' tolerance / that level bounds the projector error, Davis-Kahan)."""
+    def body(seed):
+        if field is byol_field:
+            dm, eta, (M1, _, t1, s1, k1), (M2, _, t2, s2, k2) = _default_limits(seed)
+        else:
+            dm, eta = _draw(seed)
+            M1, _, t1, s1, k1 = _limit_gap(dm, eta, 0.5, field=field)
+            M2, _, t2, s2, k2 = _limit_gap(dm, eta, 1.0, beta=2.0, field=field)
+        big = torch.tensor(float("inf"), dtype=F64)
+        lvl1 = torch.where(k1, s1, big).amin(-1) / 2
+        lvl2 = torch.where(k2, s2, big).amin(-1) / 2
+        P1, P2 = _kept_projector(M1, lvl1), _kept_projector(M2, lvl2)
+        tol = 4 * (t1 / lvl1.reshape(-1, 1, 1) + t2 / lvl2.reshape(-1, 1, 1))
+        assert_close(P1, P2, tol, claim="DirectPred and DirectCopy reach the same subspace")
+        if not bool((k1 == k2).all()):
+            raise PropertyViolation("closed forms of α = ½ and α = 1 keep different modes")
+    run_property(SEEDS, body, max_examples=2)  # shares the cached runs of numeric_threshold
+
+
+# ---------------------------------------------------------------- toy SGD training
+_SGD = dict(steps=1000, lr=0.1, batch=256)
+
+
+def _sgd_case(seed: int):
+    """d = 6 features: 3 kept (q = 4η(1+σ²) ≤ 0.7), 3 discarded (q ≥ 1.6), η = 0.1."""
+    g = torch.Generator().manual_seed(seed)
+    eta = 0.1
+    s2 = torch.cat([0.75 * torch.rand(3, generator=g, dtype=F64), 3.0 + 2.0 * torch.rand(3, generator=g, dtype=F64)])
+    c = 1 + s2
+    q = 4 * eta * c
+    up = (1 + torch.sqrt((1 - q).clamp_min(0))) / (2 * c)
+    return s2, eta, torch.where(q < 1, up / c, torch.zeros_like(up)), q < 1
+
+
+def numeric_sgd_threshold(*, train: Callable | None = None, **train_kw) -> None:
+    """Minibatch SGD with DirectCopy (augmented F̂, so s* = u₊/c) reproduces the threshold.
+
+    Tolerance: the SGD stationary fluctuation of a mode has relative std ≈ √(lr·c/(2·batch·rate))
+    ≤ √(0.1·1.75/(512·0.16)) ≈ 0.05 (rate ≥ 2u₊√(1 − q) ≥ 0.16 for q ≤ 0.7): kept energies within 4 std
+    = 20 %; discarded ones below 5 % of the smallest kept level (they decay as e^{−2η(1−1/q)·lr·steps} ≤ e^{−7.5}).
+    """
+    from .training import train_linear_ssl
+
+    fn = train or train_linear_ssl
+
+    def body(seed):
+        s2, eta, s_star, keep = _sgd_case(seed)
+        W = fn(s2, eta, seed=seed, **{**_SGD, **train_kw})
+        e = (W.mT @ W).diagonal().cpu()
+        assert_close(e[keep], s_star[keep], 0.2 * s_star[keep], claim="SGD: kept features at s* = u₊/c")
+        assert_close(e[~keep], torch.zeros_like(e[~keep]), 0.05 * s_star[keep].min(),
+                     claim="SGD: features with σ² ≥ 1/(4η) − 1 discarded")
+    run_property(SEEDS, body, max_examples=1)  # one ~1 s SGD run (1000 steps): the property is the limit

@@ -1,0 +1,103 @@
+"""The dynamics properties can fail: run the registered checks of Tian et al. (2021) and Wang et al.
+(2021) against simulators with a removed stop-gradient, a wrong EMA update, a stop-gradient that cannot
+be removed, and a wrong DirectPred predictor, and expect a PropertyViolation."""
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+from hypothesis import Phase, settings
+
+from ssl_props.dynamics import LinearState, byol_field, directpred_predictor, mode_field
+from ssl_props.dynamics import checks_tian2021 as T
+from ssl_props.dynamics import checks_wang2021 as W
+from ssl_props.properties import PropertyViolation
+
+
+@pytest.fixture(autouse=True)
+def _no_shrinking():
+    """A failing check would shrink its seed (many re-simulations); the failure itself is what is tested."""
+    prev = settings._current_profile
+    settings.register_profile("_dynamics_mutations", parent=settings.get_profile(prev or "default"), database=None,
+                              phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    settings.load_profile("_dynamics_mutations")
+    yield
+    settings.load_profile(prev or "default")
+
+
+def no_stop_gradient(state, X, Xp, **kw):
+    """A simulator whose stop-gradient was removed."""
+    return byol_field(state, X, Xp, **{**kw, "stop_gradient": False})
+
+
+def always_stop_gradient(state, X, Xp, **kw):
+    """A simulator that ignores a request to remove the stop-gradient."""
+    return byol_field(state, X, Xp, **{**kw, "stop_gradient": True})
+
+
+def wrong_ema(state, X, Xp, **kw):
+    """EMA with the sign flipped: dW_a/dt = β(W_a − W) (the target runs away from the online network)."""
+    d = byol_field(state, X, Xp, **kw)
+    beta = kw.get("beta")
+    if beta is None:
+        return d
+    b = beta.reshape(-1, 1, 1) if isinstance(beta, torch.Tensor) else beta
+    return LinearState(d.W, d.Wp, b * (state.Wa - state.W))
+
+
+def frozen_target(state, X, Xp, **kw):
+    """An EMA that never updates: W_a stays at its initial value."""
+    d = byol_field(state, X, Xp, **kw)
+    return LinearState(d.W, d.Wp, torch.zeros_like(d.Wa)) if kw.get("beta") is not None else d
+
+
+def test_non_collapse_fails_without_stop_gradient():
+    with pytest.raises(PropertyViolation, match="discarded|WᵀW"):
+        W.numeric_threshold(field=no_stop_gradient)
+
+
+@pytest.mark.parametrize("mutant", [wrong_ema, frozen_target])
+def test_non_collapse_fails_with_wrong_ema(mutant):
+    with pytest.raises(PropertyViolation, match="DirectCopy"):  # the EMA-target half of the check
+        W.numeric_threshold(field=mutant)
+
+
+def test_mode_equations_fail_with_wrong_ema():
+    with pytest.raises(PropertyViolation, match="Eqns 11-13"):
+        T.numeric_eqn11(field=wrong_ema)
+
+
+def test_collapse_fails_when_stop_gradient_cannot_be_removed():
+    with pytest.raises(PropertyViolation, match="Theorem 2"):
+        T.numeric_theorem2(field=always_stop_gradient)
+
+
+def test_balance_fails_without_stop_gradient():
+    with pytest.raises(PropertyViolation, match="Theorem 1"):
+        T.numeric_theorem1(field=no_stop_gradient)
+
+
+def test_balance_holds_for_any_target_trajectory():
+    """Theorem 1 holds whatever W_a does: a wrong EMA does not break it (the check is not over-broad)."""
+    T.numeric_theorem1(field=wrong_ema)
+
+
+def test_same_subspace_fails_without_stop_gradient():
+    with pytest.raises(PropertyViolation):
+        W.numeric_same_subspace(field=no_stop_gradient)
+
+
+def test_directpred_check_fails_for_wrong_power():
+    with pytest.raises(PropertyViolation, match="Eqn 18"):
+        T.numeric_eqn18(predictor=lambda F, e: directpred_predictor(F @ F, e))
+
+
+def test_threshold_fails_with_wrong_weight_decay_sign():
+    with pytest.raises(PropertyViolation, match="Eqn 16"):
+        T.numeric_eqn16(modes=lambda p, s, tau, **kw: mode_field(p, s, tau, **{**kw, "eta": -kw["eta"]}))
+
+
+def test_sgd_threshold_fails_without_stop_gradient():
+    with pytest.raises(PropertyViolation, match="SGD"):
+        W.numeric_sgd_threshold(stop_gradient=False)
