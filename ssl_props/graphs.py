@@ -150,6 +150,15 @@ class PlantedGraph:
     gap_bound: float  # lower bound on λ_c − λ_{c−1}
 
 
+def _range(value: int | tuple[int, int], name: str, least: int) -> tuple[int, int]:
+    """Validate a size or an inclusive ``(min, max)`` range, eagerly (before anything is drawn)."""
+    lo, hi = (value, value) if isinstance(value, int) else value
+    if lo < least:
+        raise InvalidArgument(f"{name} must be >= {least}, got {name}={value!r}")
+    check_interval(lo, hi, f"min {name}", f"max {name}")
+    return lo, hi
+
+
 def _seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 
@@ -161,23 +170,19 @@ def _symmetric_weights(n: int, gen: torch.Generator, lo: float, hi: float, p_edg
     return w + w.T
 
 
-@st.composite
-def augmentation_graphs(draw: st.DrawFn, n_samples: int | tuple[int, int] = (1, 5), n_views: int | tuple[int, int] = (2, 4),
-                        *, dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None):
+def augmentation_graphs(n_samples: int | tuple[int, int] = (1, 5), n_views: int | tuple[int, int] = (2, 4),
+                        *, dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> st.SearchStrategy:
     """Returns a strategy which generates ``(G, n_samples, n_views)`` for view-major augmentation graphs.
 
     Examples shrink towards one sample and two views.
     """
-    (a, b), (c, d) = [(x, x) if isinstance(x, int) else x for x in (n_samples, n_views)]
-    check_interval(a, b, "min n_samples", "max n_samples")
-    check_interval(c, d, "min n_views", "max n_views")
-    ns, nv = draw(st.integers(a, b)), draw(st.integers(max(2, c), d))
-    return augmentation_graph(ns, nv, dtype=dtype, device=device), ns, nv
+    (a, b), (c, d) = _range(n_samples, "n_samples", 1), _range(n_views, "n_views", 2)
+    return st.tuples(st.integers(a, b), st.integers(c, d)).map(
+        lambda t: (augmentation_graph(t[0], t[1], dtype=dtype, device=device), t[0], t[1]))
 
 
-@st.composite
-def weighted_graphs(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), *, dtype: torch.dtype = DEFAULT_DTYPE,
-                    device: str | torch.device | None = None) -> torch.Tensor:
+def weighted_graphs(n: int | tuple[int, int] = (2, 8), *, dtype: torch.dtype = DEFAULT_DTYPE,
+                    device: str | torch.device | None = None) -> st.SearchStrategy[torch.Tensor]:
     """Returns a strategy which generates symmetric weighted relation matrices with a zero diagonal.
 
     * weights in ``[0.1, 2]``; edge probability drawn from ``{1, 0.5, 0.2}``, so graphs may be sparse and
@@ -185,29 +190,25 @@ def weighted_graphs(draw: st.DrawFn, n: int | tuple[int, int] = (2, 8), *, dtype
 
     Examples shrink towards the fewest nodes, complete graphs and seed 0.
     """
-    lo, hi = (n, n) if isinstance(n, int) else n
-    check_interval(lo, hi, "min n", "max n")
-    nn = draw(st.integers(max(2, lo), hi))
-    p = draw(st.sampled_from((1.0, 0.5, 0.2)))
-    g = _symmetric_weights(nn, _seeded(draw(st.integers(0, 2**32 - 1))), 0.1, 2.0, p)
-    return _out(g, dtype, device)
+    lo, hi = _range(n, "n", 2)
+    return st.tuples(st.integers(lo, hi), st.sampled_from((1.0, 0.5, 0.2)), st.integers(0, 2**32 - 1)).map(
+        lambda t: _out(_symmetric_weights(t[0], _seeded(t[2]), 0.1, 2.0, t[1]), dtype, device))
 
 
-@st.composite
-def asymmetric_graphs(draw: st.DrawFn, n: int | tuple[int, int] = (2, 6)) -> torch.Tensor:
+def asymmetric_graphs(n: int | tuple[int, int] = (2, 6)) -> st.SearchStrategy[torch.Tensor]:
     """Returns a strategy which generates NON-symmetric non-negative matrices with a zero diagonal (float64, CPU)."""
-    lo, hi = (n, n) if isinstance(n, int) else n
-    nn = draw(st.integers(max(2, lo), hi))
-    gen = _seeded(draw(st.integers(0, 2**32 - 1)))
-    g = torch.rand(nn, nn, generator=gen, dtype=torch.float64) * (1 - torch.eye(nn, dtype=torch.float64))
-    g[0, 1] += 1.0  # one guaranteed asymmetric edge
-    return g
+    lo, hi = _range(n, "n", 2)
+
+    def build(nn: int, seed: int) -> torch.Tensor:
+        g = torch.rand(nn, nn, generator=_seeded(seed), dtype=torch.float64) * (1 - torch.eye(nn, dtype=torch.float64))
+        g[0, 1] += 1.0  # one guaranteed asymmetric edge
+        return g
+    return st.builds(build, st.integers(lo, hi), st.integers(0, 2**32 - 1))
 
 
-@st.composite
-def planted_graphs(draw: st.DrawFn, n_clusters: int | tuple[int, int] = (2, 4), cluster_size: int | tuple[int, int] = (2, 4),
+def planted_graphs(n_clusters: int | tuple[int, int] = (2, 4), cluster_size: int | tuple[int, int] = (2, 4),
                    *, connected: bool | None = None, dtype: torch.dtype = DEFAULT_DTYPE,
-                   device: str | torch.device | None = None) -> PlantedGraph:
+                   device: str | torch.device | None = None) -> st.SearchStrategy[PlantedGraph]:
     """Returns a strategy which generates :class:`PlantedGraph`: ``c`` clusters with a certified eigengap.
 
     * intra-cluster weights in ``[1, 2]`` (complete), inter-cluster weights in ``[0, ε]`` with
@@ -216,11 +217,13 @@ def planted_graphs(draw: st.DrawFn, n_clusters: int | tuple[int, int] = (2, 4), 
 
     Examples shrink towards two clusters of two nodes, with weak links, seed 0.
     """
-    (a, b), (c, d) = [(x, x) if isinstance(x, int) else x for x in (n_clusters, cluster_size)]
-    check_interval(a, b, "min n_clusters", "max n_clusters")
-    check_interval(c, d, "min cluster_size", "max cluster_size")
-    if a < 1 or c < 2:
-        raise InvalidArgument(f"need n_clusters >= 1 and cluster_size >= 2, got {n_clusters!r}, {cluster_size!r}")
+    (a, b), (c, d) = _range(n_clusters, "n_clusters", 1), _range(cluster_size, "cluster_size", 2)
+    return _planted(a, b, c, d, connected, dtype, device)
+
+
+@st.composite
+def _planted(draw: st.DrawFn, a: int, b: int, c: int, d: int, connected: bool | None, dtype: torch.dtype,
+             device: str | torch.device | None) -> PlantedGraph:
     k = draw(st.integers(a, b))
     sizes = [draw(st.integers(c, d)) for _ in range(k)]
     links = draw(st.booleans()) if connected is None else connected
@@ -238,17 +241,20 @@ def planted_graphs(draw: st.DrawFn, n_clusters: int | tuple[int, int] = (2, 4), 
     return PlantedGraph(_out(g, dtype, device), labels, low, m_min * 1.0 - low)
 
 
-@st.composite
-def regular_graphs(draw: st.DrawFn, n_half: int | tuple[int, int] = (2, 4), n_matchings: int | tuple[int, int] = (1, 3), *,
-                   dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> torch.Tensor:
+def regular_graphs(n_half: int | tuple[int, int] = (2, 4), n_matchings: int | tuple[int, int] = (1, 3), *,
+                   dtype: torch.dtype = DEFAULT_DTYPE, device: str | torch.device | None = None) -> st.SearchStrategy[torch.Tensor]:
     """Returns a strategy which generates weighted REGULAR graphs (constant degree) on ``2·n_half`` nodes.
 
     ``G = Σ_r w_r M_r`` for random perfect matchings ``M_r`` and weights ``w_r ∈ [1, 2]``: every node has
     degree ``Σ_r w_r``. Examples shrink towards one matching on four nodes.
     """
-    (a, b), (c, d) = [(x, x) if isinstance(x, int) else x for x in (n_half, n_matchings)]
-    h, r = draw(st.integers(a, b)), draw(st.integers(c, d))
-    gen = _seeded(draw(st.integers(0, 2**32 - 1)))
+    (a, b), (c, d) = _range(n_half, "n_half", 1), _range(n_matchings, "n_matchings", 1)
+    return st.builds(lambda h, r, seed: _regular(h, r, seed, dtype, device), st.integers(a, b), st.integers(c, d),
+                     st.integers(0, 2**32 - 1))
+
+
+def _regular(h: int, r: int, seed: int, dtype: torch.dtype, device: str | torch.device | None) -> torch.Tensor:
+    gen = _seeded(seed)
     n = 2 * h
     g = torch.zeros(n, n, dtype=torch.float64)
     for w in (1.0 + torch.rand(r, generator=gen, dtype=torch.float64)).tolist():
@@ -258,10 +264,9 @@ def regular_graphs(draw: st.DrawFn, n_half: int | tuple[int, int] = (2, 4), n_ma
     return _out(g, dtype, device)
 
 
-@st.composite
-def labelled_graphs(draw: st.DrawFn, n_classes: int | tuple[int, int] = (2, 3), class_size: int | tuple[int, int] = (2, 4),
+def labelled_graphs(n_classes: int | tuple[int, int] = (2, 3), class_size: int | tuple[int, int] = (2, 4),
                     *, aligned: bool = True, dtype: torch.dtype = DEFAULT_DTYPE,
-                    device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                    device: str | torch.device | None = None) -> st.SearchStrategy[tuple[torch.Tensor, torch.Tensor]]:
     """Returns a strategy which generates ``(G, labels)``.
 
     * ``aligned=True``: ``G = Y Yᵀ − I`` (positives = same class);
@@ -270,13 +275,17 @@ def labelled_graphs(draw: st.DrawFn, n_classes: int | tuple[int, int] = (2, 3), 
 
     Examples shrink towards two classes of two samples, seed 0.
     """
-    (a, b), (c, d) = [(x, x) if isinstance(x, int) else x for x in (n_classes, class_size)]
-    check_interval(a, b, "min n_classes", "max n_classes")
-    check_interval(c, d, "min class_size", "max class_size")
-    k = draw(st.integers(max(2, a), b))
+    (a, b), (c, d) = _range(n_classes, "n_classes", 2), _range(class_size, "class_size", 2)
+    return _labelled(a, b, c, d, aligned, dtype, device)
+
+
+@st.composite
+def _labelled(draw: st.DrawFn, a: int, b: int, c: int, d: int, aligned: bool, dtype: torch.dtype,
+              device: str | torch.device | None) -> tuple[torch.Tensor, torch.Tensor]:
+    k = draw(st.integers(a, b))
     gen = _seeded(draw(st.integers(0, 2**32 - 1)))
     if aligned:
-        sizes = torch.tensor([draw(st.integers(max(2, c), d)) for _ in range(k)])
+        sizes = torch.tensor([draw(st.integers(c, d)) for _ in range(k)])
         labels = torch.repeat_interleave(torch.arange(k), sizes)
         labels = labels[torch.randperm(len(labels), generator=gen)]
         return label_graph(labels, dtype=dtype, device=device), labels

@@ -126,12 +126,13 @@ def test_barlow_check_catches_swapped_terms():
 
 
 def _swapped_bt(z, g, alpha):
+    """Swapped terms: the diagonal of C pushed to 0 and the off-diagonal to 1."""
     from ssl_props.graphs import positive_pairs
     rows, cols = positive_pairs(g)
     zl, zr = z[..., rows, :], z[..., cols, :]
     c = zl.transpose(-2, -1) @ zr / (zl.norm(dim=-2)[..., :, None] * zr.norm(dim=-2)[..., None, :])
     d = c.diagonal(dim1=-2, dim2=-1)
-    return alpha * d.square().sum(-1) + (c.square().sum((-2, -1)) - d.square().sum(-1) - (c.shape[-1] ** 2 - c.shape[-1])).square()
+    return d.square().sum(-1) + alpha * ((c - 1).square().sum((-2, -1)) - (d - 1).square().sum(-1))
 
 
 def test_aligned_check_catches_wrong_eigenvectors():

@@ -17,6 +17,7 @@ and are strict: a check that then passes is reported as ``xpassed`` (a failure).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 import warnings
@@ -91,8 +92,25 @@ def _source(check: Callable) -> str:
     return getattr(fn, "source", "")
 
 
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Run torch on one intra-op thread: the checks' tensors are tiny, and thread hand-offs on a busy
+    2-core machine made a battery ~7× slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run_check(target: LossTarget, check: Callable, expected_failures: dict[str, str] | None = None) -> CheckResult:
     """Run one check and record its outcome (never raises for a failing property)."""
+    with single_threaded():
+        return _run_check(target, check, expected_failures)
+
+
+def _run_check(target: LossTarget, check: Callable, expected_failures: dict[str, str] | None) -> CheckResult:
     cid = check_id(check)
     reason = (expected_failures or {}).get(cid) or (expected_failures or {}).get(cid.split("(")[0])
     t0 = time.perf_counter()
@@ -119,7 +137,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                invariances: Sequence[str] | None = None, needs_stop_gradient: bool | None = None,
                examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
                expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
-               identify_loss: bool = True, distributed: int = 0) -> CheckReport:
+               identify_loss: bool = True, distributed: int = 0, seed: int | None = None) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
@@ -129,7 +147,9 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         params: keyword parameters of the reference ``like`` (e.g. ``{"temperature": 0.1}``).
         checks: only run checks whose id starts with one of these names.
         device: ``cpu``, ``cuda``, ``auto`` (default ``$SSL_PROPS_DEVICE`` or cpu).
-        max_examples: Hypothesis examples per property check (derandomised; default 25).
+        max_examples: Hypothesis examples per property check (default 25).
+        seed: ``None`` (default) runs Hypothesis derandomised, so a report is reproducible; an int runs
+            a fresh search with that seed.
         family, invariances, needs_stop_gradient: declare capabilities without a reference.
         examples: extra ``(z1, z2)`` pairs every contract check also runs on (validated: finite, same shape).
         expected_failures: ``{check id or name: reason}``, reported as ``xfailed`` (strict).
@@ -147,7 +167,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         raise InvalidArgument(f"on_fail must be None, 'warn' or 'raise', got on_fail={on_fail!r}")
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
-                         examples=examples)
+                         examples=examples, seed=seed)
     if isinstance(distributed, bool) or not isinstance(distributed, int) or distributed < 0 or distributed == 1:
         raise InvalidArgument(f"distributed must be 0 (off) or a world size >= 2, got distributed={distributed!r}")
     selected = list(iter_checks(target, distributed=distributed))
@@ -165,7 +185,8 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         if on_fail == "warn" and not result.passed:
             warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
     if identify_loss:
-        report.behaves_like, report.closest = identify(target.fn, target.signature, target.device)
+        with single_threaded():
+            report.behaves_like, report.closest = identify(target.fn, target.signature, target.device)
     if on_fail == "raise" and not report.passed:
         raise LossCheckFailed(report)
     return report

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
 import torch
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings, strategies as st
 
 from .._validation import InvalidArgument, check_pair, describe
 from ..device import resolve_device
@@ -104,6 +104,7 @@ class LossTarget:
     device: torch.device = torch.device("cpu")
     max_examples: int = DEFAULT_MAX_EXAMPLES
     examples: tuple[tuple[torch.Tensor, torch.Tensor], ...] = ()
+    seed: int | None = None  # None: derandomised Hypothesis (the default); an int: a fresh, reproducible search
 
     @property
     def is_predictor(self) -> bool:
@@ -157,7 +158,8 @@ def _positional_names(fn: Callable) -> tuple[str, ...]:
 def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] | None = None,
                 family: str | None = None, invariances: Sequence[str] | None = None,
                 needs_stop_gradient: bool | None = None, device: str | torch.device | None = None,
-                max_examples: int | None = None, examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = ()) -> LossTarget:
+                max_examples: int | None = None, examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
+                seed: int | None = None) -> LossTarget:
     """Validate the user's arguments and build the :class:`LossTarget` (raises :class:`InvalidArgument`)."""
     name = _check_callable(fn)
     info = None
@@ -174,6 +176,8 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
         unknown = sorted(set(params) - set(known))
         if unknown:
             raise InvalidArgument(f"unknown parameter(s) {unknown} for {info.name}; known: {sorted(known) or 'none'}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidArgument(f"seed must be None (derandomised) or an int, got seed={seed!r}")
     if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1):
         raise InvalidArgument(f"max_examples must be a positive int, got max_examples={max_examples!r}")
     allowed_families = ("sample-contrastive", "dimension-contrastive", "non-contrastive-predictor")
@@ -197,7 +201,7 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
     inv = frozenset(invariances) if invariances is not None else (info.invariances if info else None)
     target = LossTarget(fn, name, signature, family or (info.family if info else None), inv, bool(sg),
                         max(2, info.min_batch) if info else 2, info, params, dev,
-                        max_examples or DEFAULT_MAX_EXAMPLES, tuple(checked))
+                        max_examples or DEFAULT_MAX_EXAMPLES, tuple(checked), seed)
     if info is not None:  # surface a bad parameter value now, as an input error
         a, b = Case(4, 3).build(dev)
         try:
@@ -258,8 +262,8 @@ def value_tolerance(value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: t
 
 
 def run_property(prop: Callable[[Case], None], strategy: st.SearchStrategy[Case], *, max_examples: int,
-                 fixed: Sequence[Case] = ()) -> None:
-    """Run ``prop`` on the ``fixed`` cases, then on Hypothesis cases (derandomised, no database).
+                 fixed: Sequence[Case] = (), seed: int | None = None) -> None:
+    """Run ``prop`` on the ``fixed`` cases, then on Hypothesis cases (derandomised unless ``seed``; no database).
 
     On failure raise :class:`CheckFailed` with the message of the shrunk counterexample and its recipe.
     """
@@ -270,13 +274,15 @@ def run_property(prop: Callable[[Case], None], strategy: st.SearchStrategy[Case]
             raise CheckFailed(str(e), case.to_dict()) from None
     seen: dict[str, Case] = {}
 
-    @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None, report_multiple_bugs=False,
+    @settings(max_examples=max_examples, derandomize=seed is None, database=None, deadline=None, report_multiple_bugs=False,
               suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate, Phase.shrink))
     @given(strategy)
     def _prop(case: Case) -> None:
         seen["last"] = case
         prop(case)
 
+    if seed is not None:
+        _prop = hyp_seed(seed)(_prop)
     try:
         _prop()
     except PropertyViolation as e:

@@ -59,7 +59,7 @@ def check_returns_finite_scalar(target: LossTarget) -> str:
             raise PropertyViolation(f"the loss is {float(out)} on finite inputs of shape {tuple(a.shape)}")
 
     run_property(lambda c: prop_t(*c.build(target.device)), cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
-                 max_examples=target.max_examples, fixed=_fixed())
+                 max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
     run_examples(prop_t, target)
     return "0-d finite float64 on well-posed inputs at scales 1, 1e-3, 1e3"
 
@@ -107,7 +107,7 @@ def check_finite_gradients(target: LossTarget, *, kind: str) -> str:
                                         f"z / z.norm() instead of F.normalize?)")
 
     run_property(prop, cases(n=(max(target.min_batch, 2), 8), d=(2, 8), kinds=(kind,), scales=(1.0, 1e-3),
-                             views=("equal", "same_kind")), max_examples=max(4, target.max_examples // 2))
+                             views=("equal", "same_kind")), max_examples=max(4, target.max_examples // 2), seed=target.seed)
     return f"finite loss and gradients on '{kind}' batches"
 
 
@@ -148,7 +148,7 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
                     f"without gradient, .data) or a custom backward is wrong")
 
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES, views=("noise", "same_kind")),
-                 max_examples=target.max_examples, fixed=_fixed())
+                 max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
     return "autograd agrees with central differences in float64"
 
 
@@ -187,7 +187,7 @@ def check_batch_permutation_invariance(target: LossTarget) -> str:
     prop = _invariance_property(target, "batch_permutation", "invariance to a joint permutation of the batch",
                                 _HINTS["batch_permutation"])
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
-                 max_examples=target.max_examples, fixed=_fixed())
+                 max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
     return "L(z1[π], z2[π]) = L(z1, z2)"
 
 
@@ -195,7 +195,7 @@ def check_batch_permutation_invariance(target: LossTarget) -> str:
 def check_view_symmetry(target: LossTarget) -> str:
     prop = _invariance_property(target, "view_swap", "view symmetry L(z1, z2) = L(z2, z1)", _HINTS["view_swap"])
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES, views=("noise", "same_kind")),
-                 max_examples=target.max_examples, fixed=_fixed(view="same_kind"))
+                 max_examples=target.max_examples, seed=target.seed, fixed=_fixed(view="same_kind"))
     return "L(z1, z2) = L(z2, z1)"
 
 
@@ -203,7 +203,7 @@ def check_view_symmetry(target: LossTarget) -> str:
 def check_declared_invariance(target: LossTarget, *, invariance: str) -> str:
     prop = _invariance_property(target, invariance, f"declared invariance '{invariance}'", _HINTS.get(invariance, ""))
     run_property(prop, cases(n=_n_range(target), d=(2, 10), kinds=WELL_POSED, scales=(1.0, 1e-3)),
-                 max_examples=max(5, target.max_examples // 2), fixed=_fixed())
+                 max_examples=max(5, target.max_examples // 2), seed=target.seed, fixed=_fixed())
     return f"invariant to {invariance}"
 
 
@@ -326,7 +326,7 @@ def check_stop_gradient(target: LossTarget) -> str:
             raise PropertyViolation(f"no gradient reaches the prediction {p_name}: the stop-gradient is on the wrong "
                                     f"branch")
 
-    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED), max_examples=max(3, target.max_examples // 4),
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED), max_examples=max(3, target.max_examples // 4), seed=target.seed,
                  fixed=_fixed())
     return f"∂L/∂{z_name} = 0 and ∂L/∂{p_name} ≠ 0"
 
