@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -22,7 +23,7 @@ from ..device import resolve_device
 from ..losses import LossInfo, get_loss
 from ..properties import PropertyViolation
 from ..strategies import make_embeddings
-from ..tolerances import sum_of_products
+from ..tolerances import EPS, SAFETY, sum_of_products
 
 PREDICTOR_SIGNATURE = ("p", "z")
 DEFAULT_MAX_EXAMPLES = 25  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
@@ -255,6 +256,36 @@ def value_tolerance(value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: t
     n, d = a.shape[-2:]
     return float(sum_of_products(value.dtype if value.is_floating_point() else torch.float64, n * d,
                                  abs(float(value)) + sens))
+
+
+def rounding_noise(fn: Callable, a: torch.Tensor, b: torch.Tensor, draws: int = 2) -> tuple[float, float]:
+    """Measured float64 rounding noise of ``fn`` at ``(a, b)``: ``(for the value, max over the gradients)``.
+
+    Moving every input entry by a few ulps (relative 4·eps, random signs) changes the exact result by
+    only ``κ·4·eps``, but re-rolls the rounding of every intermediate: the spread of the results is the
+    implementation's rounding noise, cancellation inside it included (which no input-side bound sees).
+    Reported with the :data:`~ssl_props.tolerances.SAFETY` factor.
+    """
+    try:
+        v, ga, gb = value_and_grads(fn, a, b)
+    except PropertyViolation:
+        return 0.0, 0.0
+    gen = torch.Generator().manual_seed(12345)
+    dv = dg = 0.0
+    rel = 4 * EPS[torch.float64]
+    for _ in range(draws):
+        ra = (torch.randint(0, 2, a.shape, generator=gen) * 2 - 1).to(a)
+        rb = (torch.randint(0, 2, b.shape, generator=gen) * 2 - 1).to(b)
+        try:
+            w, ha, hb = value_and_grads(fn, a * (1 + rel * ra), b * (1 + rel * rb))
+        except PropertyViolation:
+            continue
+        dv = max(dv, abs(float(w) - float(v)))
+        for h, g in ((ha, ga), (hb, gb)):
+            if h is not None and g is not None:
+                dg = max(dg, float((h - g).abs().max()))
+    ok = lambda x: x if math.isfinite(x) else 0.0  # noqa: E731
+    return SAFETY * ok(dv), SAFETY * ok(dg)
 
 
 # --------------------------------------------------------------------------------------------------

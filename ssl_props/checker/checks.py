@@ -17,8 +17,8 @@ from ..fingerprint import TRANSFORMS, classify
 from ..properties import PropertyViolation
 from ..strategies import DEGENERATE_KINDS, random_orthogonal
 from ..tolerances import EPS, SAFETY
-from ._target import (Case, CheckFailed, LossTarget, SkipCheck, cases, evaluate, run_examples, run_property,
-                      value_and_grads, value_tolerance)
+from ._target import (Case, CheckFailed, LossTarget, SkipCheck, cases, evaluate, rounding_noise, run_examples,
+                      run_property, value_and_grads, value_tolerance)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
 SCALES = (1.0, 1e-3, 1e3)  # tiny and huge variances are where implementations break
@@ -111,6 +111,22 @@ def check_finite_gradients(target: LossTarget, *, kind: str) -> str:
     return f"finite loss and gradients on '{kind}' batches"
 
 
+def _richardson_excess(ds: list[float], analytic: float, vtol: float, h: float) -> tuple[float, float, float]:
+    """``(|analytic − R| − tol, R, tol)`` for the better of the Richardson pairs ``(h/4^k, h/4^(k+1))``.
+
+    ``|D_k − D_{k+1}|`` is ≈ 15× the O(h²) truncation error of ``D_{k+1}``; the rounding of each
+    evaluation (``vtol``) enters divided by the step. A loss smooth only on a finer scale gets the
+    smaller step.
+    """
+    eps = EPS[torch.float64]
+    best = (math.inf, 0.0, 0.0)
+    for k in range(len(ds) - 1):
+        rich = (16 * ds[k + 1] - ds[k]) / 15
+        tol = abs(ds[k] - ds[k + 1]) + 4 * vtol / (h / 4 ** (k + 1)) + SAFETY * eps * abs(analytic)
+        best = min(best, (abs(analytic - rich) - tol, rich, tol))
+    return best
+
+
 @source("autograd correctness: central differences in float64 (Richardson error estimate)")
 def check_gradient_matches_finite_differences(target: LossTarget) -> str:
     eps = EPS[torch.float64]
@@ -135,19 +151,22 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
                     lo = float(evaluate(target, a - step * va, b - step * vb))
                 return (hi - lo) / (2 * step)
 
-            d1, d2 = fd(h), fd(2 * h)
-            richardson = (4 * d1 - d2) / 3
-            # |d1 − d2| ≈ 3× the O(h²) truncation error of d1; rounding of f enters as vtol / h
-            tol = abs(d1 - d2) + 4 * vtol / h + SAFETY * eps * abs(analytic)
-            if not abs(analytic - richardson) <= tol:
+            ds = [fd(h / 4**k) for k in range(3)]
+            best = _richardson_excess(ds, analytic, vtol, h)
+            if best[0] > 0:  # add the measured rounding noise before concluding
+                best = _richardson_excess(ds, analytic, vtol + rounding_noise(target, a, b)[0], h)
+            if best[0] > 0:
+                _, rich, tol = best
                 which = "p" if target.needs_stop_gradient else "(z1, z2)"
                 raise PropertyViolation(
                     f"autograd directional derivative along a random direction of {which} is {analytic:.10g} but "
-                    f"finite differences give {richardson:.10g} (|difference| {abs(analytic - richardson):.3g} > "
+                    f"finite differences give {rich:.10g} (|difference| {abs(analytic - rich):.3g} > "
                     f"tolerance {tol:.3g}): part of the loss is cut from the graph (.detach(), negatives gathered "
                     f"without gradient, .data) or a custom backward is wrong")
 
-    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES, views=("noise", "same_kind")),
+    # scale 1e3 is left out: there the curvature of temperature-scaled logsumexps (∝ scale²/τ) is not
+    # resolved by float64 differences, and a detached branch is as visible at scales 1 and 1e-3
+    run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=(1.0, 1e-3), views=("noise", "same_kind")),
                  max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
     return "autograd agrees with central differences in float64"
 
@@ -164,6 +183,8 @@ def _invariance_property(target: LossTarget, transform: str, claim: str, hint: s
         with torch.no_grad():
             moved = evaluate(target, ta, tb)
         tol = value_tolerance(out, a, b, ga, gb)
+        if not abs(float(moved) - float(out)) <= tol:  # measured rounding only when the cheap bound is exceeded
+            tol += rounding_noise(target, a, b)[0] + rounding_noise(target, ta, tb)[0]
         if not abs(float(moved) - float(out)) <= tol:
             raise PropertyViolation(f"{claim} fails: L = {float(out):.10g}, L after {transform} = {float(moved):.10g}, "
                                     f"|difference| {abs(float(moved) - float(out)):.3g} > tolerance {tol:.3g} ({hint})")

@@ -49,6 +49,8 @@ class SimConfig:
         n_save: number of save intervals (≥ 1).
         max_steps: bound on the number of (batched) steps.
         min_step: ``dopri5`` gives up on a case when its step falls below ``min_step · t_end``.
+        blowup: a case whose state exceeds ``blowup`` in absolute value is declared diverged: frozen,
+            NaN from then on, ``ok = False`` (a finite-time blow-up would otherwise shrink the steps forever).
         dtype: floating dtype of the integration (float64 for theorem checks).
         device: ``None`` → :func:`ssl_props.device.resolve_device`.
     """
@@ -61,11 +63,12 @@ class SimConfig:
     n_save: int = 1
     max_steps: int = 10_000_000
     min_step: float = 1e-14
+    blowup: float = 1e12
     dtype: torch.dtype = torch.float64
     device: Any = None
 
     def __post_init__(self) -> None:
-        for name in ("t_end", "dt", "rtol", "atol", "min_step"):
+        for name in ("t_end", "dt", "rtol", "atol", "min_step", "blowup"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise InvalidArgument(f"SimConfig.{name} must be a finite number > 0, got {name}={v!r}")
@@ -181,6 +184,7 @@ def _fixed(f, z: Tensor, B: int, cfg: SimConfig):
             nfev += 4
         t = t + hf
         if (i + 1) % every == 0:
+            z = torch.where((z.abs() <= cfg.blowup).all(-1, keepdim=True), z, torch.full_like(z, float("nan")))
             saves.append(z)
     ok = torch.isfinite(z).all(-1)
     ts = torch.linspace(0, cfg.t_end, cfg.n_save + 1, dtype=cfg.dtype, device=z.device)
@@ -253,7 +257,7 @@ def _dopri5(f, y: Tensor, B: int, cfg: SimConfig):
             out[nxt[idx], idx] = y[idx]
             nxt = nxt + landed.long()
             done = done | (nxt > cfg.n_save)
-        bad = ~done & ((h < hmin) | ~torch.isfinite(h))
+        bad = ~done & ((h < hmin) | ~torch.isfinite(h) | (y.abs() > cfg.blowup).any(-1))
         if bool(bad.any()):  # give up on these cases: NaN the unsaved part
             for i in bad.nonzero().squeeze(1).tolist():
                 out[int(nxt[i]):, i] = float("nan")
