@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .checker import LossTarget, check_id, iter_checks, make_target, run_check
+# ssl_props.checker is imported inside the functions: this module is loaded by every pytest run of an
+# environment where ssl-props is installed (pytest11 entry point), and must stay cheap to import.
 
 __all__ = ["parametrize_with_loss_checks", "LossCheck"]
 
@@ -25,11 +26,15 @@ __all__ = ["parametrize_with_loss_checks", "LossCheck"]
 class LossCheck:
     """One check bound to one loss; calling it runs the check and raises on failure."""
 
-    def __init__(self, target: LossTarget, check: Callable[[LossTarget], Any]):
+    def __init__(self, target: Any, check: Callable[[Any], Any]):
+        from .checker import check_id
+
         self.target, self.check, self.id = target, check, check_id(check)
 
     def __call__(self) -> None:
         import pytest
+
+        from .checker import run_check
 
         result = run_check(self.target, self.check)
         if result.status == "skipped":
@@ -55,6 +60,8 @@ def parametrize_with_loss_checks(fn: Callable, like: str | None = None, params: 
     :class:`~ssl_props.InvalidArgument` at collection time.
     """
     import pytest
+
+    from .checker import check_id, iter_checks, make_target
 
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, max_examples=max_examples)

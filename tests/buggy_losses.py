@@ -92,6 +92,11 @@ def simclr_unnormalized(z1, z2):
     return _masked_ce(_simclr_logits(z1, z2, normalize=lambda z: z), _pos(z1.shape[0]))
 
 
+def simclr_normalize_wrong_dim(z1, z2):
+    """F.normalize(z, dim=0): each feature normalised over the batch instead of each embedding."""
+    return _masked_ce(_simclr_logits(z1, z2, normalize=lambda z: F.normalize(z, dim=0)), _pos(z1.shape[0]))
+
+
 def simclr_normalize_no_eps(z1, z2):
     """optax #946: z / ||z|| without eps: NaN at an all-zero embedding."""
     return _masked_ce(_simclr_logits(z1, z2, normalize=lambda z: z / z.norm(dim=1, keepdim=True)), _pos(z1.shape[0]))
@@ -255,12 +260,12 @@ def returns_per_sample(z1, z2):
 
 def returns_python_float(z1, z2):
     """The loss returned as loss.item(): no gradient can flow."""
-    return float(_masked_ce(_simclr_logits(z1, z2), _pos(z1.shape[0])))
+    return _masked_ce(_simclr_logits(z1, z2), _pos(z1.shape[0])).item()
 
 
 def returns_detached(z1, z2):
     """lightly PR #1826's torch.tensor(...) wrap: a new leaf tensor, detached from the inputs."""
-    return torch.tensor(float(_masked_ce(_simclr_logits(z1, z2), _pos(z1.shape[0]))), dtype=z1.dtype)
+    return torch.tensor(_masked_ce(_simclr_logits(z1, z2), _pos(z1.shape[0])).item(), dtype=z1.dtype)
 
 
 def float32_inside(z1, z2):
@@ -290,6 +295,7 @@ BUGS = (
     Bug(simclr_log_of_mean, "simclr", "check_matches_reference_value", "differs"),
     Bug(simclr_sum_reduction, "simclr", "check_matches_reference_value", "summed over the batch"),
     Bug(simclr_unnormalized, "simclr", "check_declared_invariance(invariance=positive_scale)", "normalised"),
+    Bug(simclr_normalize_wrong_dim, "simclr", "check_declared_invariance(invariance=embedding_rotation)", "coordinates"),
     Bug(simclr_normalize_no_eps, "simclr", "check_finite_gradients(kind=zero_rows)", "eps"),
     Bug(simclr_detached_negatives, "simclr", "check_gradient_matches_finite_differences", "without gradient"),
     Bug(dcl_positive_in_denominator, "dcl", "check_matches_reference_value", "simclr(temperature=0.1)"),

@@ -15,10 +15,10 @@ from ssl_props.losses import LOSSES
 from .buggy_losses import BUGS, returns_per_sample, simclr_one_direction, vicreg_sample_gram
 from .reference_losses import CORRECT, simclr_lightly
 
-FAST = 8  # Hypothesis examples per property in these tests (the default profile uses 25)
+FAST = 5  # Hypothesis examples per property in these tests (the default is 25; fresh-seed runs at 60 are in the report)
 
 
-@pytest.mark.parametrize("name", ["simclr", "vicreg", "barlow_twins", "simsiam", "vicreg_ctr", "spectral_contrastive"])
+@pytest.mark.parametrize("name", ["vicreg_ctr", "vicreg_exp", "simclr_abs", "sample_contrastive"])  # others: via reimplementations
 def test_registered_losses_pass_against_themselves(name):
     report = check_loss(LOSSES[name].fn, like=name, max_examples=FAST, identify_loss=False)
     assert report.passed, report.render()
@@ -46,7 +46,7 @@ def test_every_check_can_fail():
     names = {check_id(c).split("(")[0] for c in iter_checks(target)}
     names |= {check_id(c).split("(")[0] for c in iter_checks(make_target(LOSSES["simsiam"].fn, like="simsiam"))}
     caught = {b.caught_by.split("(")[0] for b in BUGS}
-    missing = names - caught - {"check_matches_reference_gradient", "check_finite_gradients"}
+    missing = names - caught - {"check_matches_reference_gradient"}  # has its own test below
     assert not missing, f"checks without a bug that fails them: {missing}"
 
 

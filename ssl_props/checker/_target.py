@@ -119,8 +119,9 @@ class LossTarget:
         return self.like.fn(a, b, **self.params)
 
     def reference_label(self) -> str:
+        """``simclr(temperature=0.5)``: the reference with its defaults and the given parameters."""
         assert self.like is not None
-        return format_call(self.like.name, self.params)
+        return format_call(self.like.name, {**loss_parameters(self.like), **self.params})
 
 
 def format_call(name: str, params: dict[str, Any]) -> str:

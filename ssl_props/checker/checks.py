@@ -17,7 +17,7 @@ from ..fingerprint import TRANSFORMS, classify
 from ..properties import PropertyViolation
 from ..strategies import DEGENERATE_KINDS, random_orthogonal
 from ..tolerances import EPS, SAFETY
-from ._target import (Case, CheckFailed, LossTarget, SkipCheck, cases, evaluate, rounding_noise, run_examples,
+from ._target import (Case, CheckFailed, LossTarget, cases, evaluate, rounding_noise, run_examples,
                       run_property, value_and_grads, value_tolerance)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
@@ -175,6 +175,16 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
 # symmetries
 
 
+class _Given:
+    """A caller-supplied input pair posing as a :class:`Case` (``build`` returns it unchanged)."""
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor, seed: int):
+        self.a, self.b, self.seed = a, b, seed
+
+    def build(self, device: object = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.a, self.b
+
+
 def _invariance_property(target: LossTarget, transform: str, claim: str, hint: str) -> Callable[[Case], None]:
     def prop(case: Case) -> None:
         a, b = case.build(target.device)
@@ -209,6 +219,13 @@ def check_batch_permutation_invariance(target: LossTarget) -> str:
                                 _HINTS["batch_permutation"])
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
                  max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
+    for i, (a, b) in enumerate(target.examples):  # the caller's own inputs, with a fixed permutation
+        try:
+            prop_t = _invariance_property(target, "batch_permutation", "invariance to a joint permutation of the batch",
+                                          _HINTS["batch_permutation"])
+            prop_t(_Given(a, b, i))
+        except PropertyViolation as e:
+            raise CheckFailed(f"{e} (on examples[{i}])", {"examples_index": i}) from None
     return "L(z1[π], z2[π]) = L(z1, z2)"
 
 

@@ -29,7 +29,8 @@ from .simulate import SimConfig, simulate
 from .testing import run_property
 
 F64 = torch.float64
-_CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1)
+_CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1, max_steps=3000,
+                 blowup=1e6)  # ~200 steps needed; legitimate states stay O(1)
 _DATA = dict(n=(2, 4), batch=8, eta_range=(0.1, 0.2), margin=0.2)
 
 
@@ -99,20 +100,20 @@ SEEDS = st.integers(0, 2**32 - 1)
 
 
 def numeric_threshold(*, field: Callable = byol_field) -> None:
+    runs = (("DirectPred (α = ½, SimSiam)", 0.5, None), ("DirectCopy (α = 1, EMA β = 2)", 1.0, 2.0))
+
     def body(seed):
         if field is byol_field:
-            dm, eta, g_half, g_one = _default_limits(seed)
-        else:
+            dm, eta, *gaps = _default_limits(seed)
+        else:  # evaluated lazily: a failing first run ends the check
             dm, eta = _draw(seed)
-            g_half, g_one = _limit_gap(dm, eta, 0.5, field=field), _limit_gap(dm, eta, 1.0, beta=2.0, field=field)
-        for name, (M, P, tol, *_) in (("DirectPred (α = ½, SimSiam)", g_half), ("DirectCopy (α = 1, EMA β = 2)", g_one)):
+            gaps = (lambda a=a, b=b: _limit_gap(dm, eta, a, beta=b, field=field) for _, a, b in runs)
+        for (name, _, _), gap in zip(runs, gaps):
+            M, P, tol, *_ = gap() if callable(gap) else gap
             assert_close(M, P, tol, claim=f"{name}: WᵀW → Q diag(s*) Qᵀ, modes with σ² ≥ 1/(4η) − 1 discarded",
                          inputs=dm.Xp)
-    # 2 examples × 8 cases × 2 adaptive runs to T = 100 (each ~1000 batched field evaluations)
-    run_property(SEEDS, body, max_examples=2)
-
-
-_CFG_NEC = SimConfig(t_end=100.0, method="dopri5", rtol=1e-5, atol=1e-8, n_save=1)
+    # 1 example × 8 cases × 2 adaptive runs to T = 100 (each ~1000 batched field evaluations, ~1 s)
+    run_property(SEEDS, body, max_examples=1)
 
 
 def _refuted(**kw) -> Callable[[int], bool]:
@@ -178,7 +179,7 @@ def numeric_same_subspace(*, field: Callable = byol_field) -> None:
         assert_close(P1, P2, tol, claim="DirectPred and DirectCopy reach the same subspace")
         if not bool((k1 == k2).all()):
             raise PropertyViolation("closed forms of α = ½ and α = 1 keep different modes")
-    run_property(SEEDS, body, max_examples=2)  # shares the cached runs of numeric_threshold
+    run_property(SEEDS, body, max_examples=1)  # shares the cached runs of numeric_threshold
 
 
 # ---------------------------------------------------------------- toy SGD training

@@ -8,7 +8,7 @@ many data models in one batched simulation; examples shrink towards small sizes,
 seed 0.
 
 Spectrum kinds: ``"spread"`` (values drawn apart by at least ``min_gap``), ``"degenerate"`` (ties:
-values repeated exactly), ``"nearly_tied"`` (pairs ``min_gap``-close... ``1e-6`` apart).
+values repeated exactly), ``"nearly_tied"`` (pairs of values :data:`TIE` = 1e-6 apart).
 """
 from __future__ import annotations
 
