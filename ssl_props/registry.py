@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Literal
 
 CheckKind = Literal["symbolic", "numeric", "necessity"]

@@ -3,7 +3,7 @@ invariant to the symmetries of the optima, and a batched L-BFGS used to check th
 
 Source: Balestriero & LeCun, "Contrastive and Non-Contrastive Self-Supervised Learning Recover Global
 and Local Spectral Embedding Methods", NeurIPS 2022, arXiv:2205.11508 (Sec. 2 for the losses in terms of
-G). The closed forms below are DERIVED here (see ``ssl_props/results/balestriero2022.py`` for what is
+G). The closed forms below are DERIVED here (see ``ssl_props/results/balestriero2022.py`` and ``ssl_props/checks/balestriero2022.py`` for what is
 reconstructed); the paper's numbering could not be checked against its text.
 
 Layout: ``Z`` is ``(..., N, K)`` (samples × features), ``G`` is ``(N, N)``; ``H = I − 11ᵀ/N``;

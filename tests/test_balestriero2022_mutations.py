@@ -12,7 +12,7 @@ import torch
 from hypothesis import Phase, settings
 
 from ssl_props.graphs import augmentation_graph, dirichlet_energy, laplacian
-from ssl_props.results import balestriero2022 as r
+from ssl_props.checks import balestriero2022 as r
 from ssl_props.spectral import (centred_eigh, laplacian_eigenmaps, simclr_loss, vicreg_closed_form, vicreg_linear_loss,
                                 vicreg_spectral_loss)
 

@@ -8,7 +8,6 @@ import torch
 
 from ssl_props.checks import garrido2023 as c, garrido2023_norms as cn
 from ssl_props.losses import criteria as crit
-from ssl_props.losses.barlow_twins import barlow_twins
 from ssl_props.losses.contrastive import simclr
 from ssl_props.losses.vicreg import covariance_matrix
 from ssl_props.properties import PropertyViolation

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_embeddings, check_pair
+from .._validation import check_pair
 from ..distributed import gather_pair
 from ._registry import register_loss
 
