@@ -71,7 +71,9 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=1000)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--rtol", type=float, default=1e-6)
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (scipy runs on one)")
     a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     dev = resolve_device(a.device)
     dm, s0, hp = cases(a.cases)
     atol = a.rtol * 1e-3

@@ -3,8 +3,6 @@
 be removed, and a wrong DirectPred predictor, and expect a PropertyViolation."""
 from __future__ import annotations
 
-import functools
-
 import pytest
 import torch
 from hypothesis import Phase, settings

@@ -245,18 +245,34 @@ def value_and_grads(fn: Callable, a: torch.Tensor, b: torch.Tensor) -> tuple[tor
     return out.detach(), ga, gb
 
 
+def loss_scale(fn: Callable, a: torch.Tensor, b: torch.Tensor) -> float:
+    """The loss's natural magnitude on this batch: ``|L(z1, roll(z2, 1))|``, the views mismatched.
+
+    A well-trained pair can make L tiny (SimCLR at small τ: L ≈ e^{−Δ/τ}) although it is computed from
+    terms of size 1/τ whose rounding does not shrink with it; mismatching the views exposes that size.
+    """
+    try:
+        with torch.no_grad():
+            out = fn(a, torch.roll(b, 1, dims=-2))
+        v = abs(float(out))
+    except Exception:  # noqa: BLE001 - only a tolerance ingredient: a loss that fails here gets none
+        return 0.0
+    return v if math.isfinite(v) else 0.0
+
+
 def value_tolerance(value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor | None,
-                    gb: torch.Tensor | None) -> float:
-    """float64 tolerance for a loss value: ``SAFETY · n·d · eps · (|L| + Σ|z ⊙ ∂L/∂z|)``.
+                    gb: torch.Tensor | None, scale: float = 0.0) -> float:
+    """float64 tolerance for a loss value: ``SAFETY · n·d · eps · (|L| + Σ|z ⊙ ∂L/∂z| + scale)``.
 
     Rounding each input entry (relative eps) moves L by about ``Σ|z ∂L/∂z|`` (first-order
-    sensitivity, which also captures cancellation from large offsets); each intermediate sum has at
-    most n·d terms (Higham §3.1), hence the factor.
+    sensitivity, which also captures cancellation from large offsets); ``scale`` (:func:`loss_scale`)
+    is the size of the terms L is computed from; each intermediate sum has at most n·d terms
+    (Higham §3.1), hence the factor.
     """
     sens = sum(float((z.detach() * g).abs().sum()) for z, g in ((a, ga), (b, gb)) if g is not None)
     n, d = a.shape[-2:]
     return float(sum_of_products(value.dtype if value.is_floating_point() else torch.float64, n * d,
-                                 abs(float(value)) + sens))
+                                 abs(float(value)) + sens + scale))
 
 
 def rounding_noise(fn: Callable, a: torch.Tensor, b: torch.Tensor, draws: int = 2) -> tuple[float, float]:

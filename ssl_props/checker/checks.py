@@ -17,7 +17,7 @@ from ..fingerprint import TRANSFORMS, classify
 from ..properties import PropertyViolation
 from ..strategies import DEGENERATE_KINDS, random_orthogonal
 from ..tolerances import EPS, SAFETY
-from ._target import (Case, CheckFailed, LossTarget, cases, evaluate, rounding_noise, run_examples,
+from ._target import (Case, CheckFailed, LossTarget, cases, evaluate, loss_scale, rounding_noise, run_examples,
                       run_property, value_and_grads, value_tolerance)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
@@ -136,7 +136,7 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
         out, ga, gb = value_and_grads(target, a, b)
         ga = torch.zeros_like(a) if ga is None else ga
         gb = torch.zeros_like(b) if gb is None else gb
-        vtol = value_tolerance(out, a, b, ga, gb)
+        vtol = value_tolerance(out, a, b, ga, gb, loss_scale(target, a, b))
         gen = torch.Generator().manual_seed(case.seed + 11)
         s = max(float(torch.cat([a, b]).abs().max()), 1e-300)
         h = eps ** (1 / 3) * s  # balances truncation (h²) against rounding (eps/h)
@@ -192,7 +192,7 @@ def _invariance_property(target: LossTarget, transform: str, claim: str, hint: s
         ta, tb = TRANSFORMS[transform](a, b, torch.Generator().manual_seed(case.seed + 3))
         with torch.no_grad():
             moved = evaluate(target, ta, tb)
-        tol = value_tolerance(out, a, b, ga, gb)
+        tol = value_tolerance(out, a, b, ga, gb, loss_scale(target, a, b))
         if not abs(float(moved) - float(out)) <= tol:  # measured rounding only when the cheap bound is exceeded
             tol += rounding_noise(target, a, b)[0] + rounding_noise(target, ta, tb)[0]
         if not abs(float(moved) - float(out)) <= tol:
@@ -251,7 +251,7 @@ def symmetry_defects(fn: Callable, transforms: dict, inputs: list[tuple[torch.Te
     ratios: dict[str, float] = {}
     for i, (a, b) in enumerate(inputs):
         out, ga, gb = value_and_grads(fn, a, b)
-        tol = max(value_tolerance(out, a, b, ga, gb), 1e-300)
+        tol = max(value_tolerance(out, a, b, ga, gb, loss_scale(fn, a, b)), 1e-300)
         for name, tf in transforms.items():
             ta, tb = tf(a, b, torch.Generator().manual_seed(seed + i))
             with torch.no_grad():
@@ -301,30 +301,59 @@ def _collapsed(n: int, d: int, gen: torch.Generator, rank: int) -> torch.Tensor:
     return z / z.norm() * math.sqrt(n * d)
 
 
-_COLLAPSE_SHAPES = ((4, 8), (8, 4), (6, 6))
+#: shapes where spreading is possible: orthogonal samples need n ≤ d (sample-contrastive), whitened
+#: features need n > d (dimension-contrastive); in the other regime a loss may rightly prefer collapse
+#: (Barlow Twins with λ = 1 cannot decorrelate 8 features from 4 samples and scores C = 0 lower)
+_REGIMES = {"sample-contrastive": ((4, 8), (6, 6)), "dimension-contrastive": ((8, 4), (12, 6))}
+
+
+def _regimes(target: LossTarget) -> list[tuple[tuple[int, int], ...]]:
+    family = target.family
+    if family not in _REGIMES:
+        inputs = [Case(n, d, seed=s).build(target.device) for s, (n, d) in enumerate(((6, 4), (4, 6), (5, 5)))]
+        names = ("centred_embedding_rotation", "sample_mixing")
+        ratios = symmetry_defects(target, {k: TRANSFORMS[k] for k in names}, inputs)
+        family = classify({k for k in names if ratios[k] <= 1.0})
+    return [_REGIMES[family]] if family in _REGIMES else list(_REGIMES.values())
+
+
+def _in_some_regime(target: LossTarget, test: Callable[[int, int, int], str | None]) -> str:
+    """Run ``test(n, d, seed)`` (a failure message or None) over the shapes of the loss's regime(s);
+    fail only if every candidate regime has a failing shape."""
+    first = None
+    for shapes in _regimes(target):
+        msgs = [test(n, d, s) for s, (n, d) in enumerate(shapes)]
+        bad = [m for m in msgs if m]
+        if not bad:
+            return f"at (n, d) in {list(shapes)}"
+        first = first or bad[0]
+    raise CheckFailed(first or "")
 
 
 @source("collapse: a contrastive loss must score a spread embedding below a (dimensionally) collapsed one")
 def check_prefers_spread(target: LossTarget, *, collapse: str) -> str:
     rank = 0 if collapse == "complete" else 1
-    for s, (n, d) in enumerate(_COLLAPSE_SHAPES):
+
+    def test(n: int, d: int, s: int) -> str | None:
         gen = torch.Generator().manual_seed(s)
         spread, col = _spread(n, d, gen).to(target.device), _collapsed(n, d, gen, rank).to(target.device)
         ls, ga, gb = value_and_grads(target, spread, spread.clone())
         lc, ca, cb = value_and_grads(target, col, col.clone())
         tol = value_tolerance(ls, spread, spread, ga, gb) + value_tolerance(lc, col, col, ca, cb)
-        if not float(ls) < float(lc) - tol:
-            raise CheckFailed(f"the loss does not penalise {collapse} collapse: with identical views, "
-                              f"L(collapsed) = {float(lc):.10g} is not above L(spread) = {float(ls):.10g} (tolerance "
-                              f"{tol:.3g}) at n={n}, d={d}; the repulsive/regularising term is missing, zero-weighted "
-                              f"or has the wrong sign", {"n": n, "d": d, "collapse": collapse})
-    return f"L(spread) < L({collapse} collapse) for identical views"
+        if float(ls) < float(lc) - tol:
+            return None
+        return (f"the loss does not penalise {collapse} collapse: with identical views, L(collapsed) = {float(lc):.10g} "
+                f"is not above L(spread) = {float(ls):.10g} (tolerance {tol:.3g}) at n={n}, d={d}; the "
+                f"repulsive/regularising term is missing, zero-weighted or has the wrong sign")
+
+    return f"L(spread) < L({collapse} collapse) for identical views " + _in_some_regime(target, test)
 
 
 @source("collapse dynamics: complete collapse may be stationary for a contrastive loss, never a minimum")
 def check_collapse_not_minimum(target: LossTarget) -> str:
     notes = []
-    for s, (n, d) in enumerate(_COLLAPSE_SHAPES):
+
+    def test(n: int, d: int, s: int) -> str | None:
         gen = torch.Generator().manual_seed(s)
         col, spread = _collapsed(n, d, gen, 0).to(target.device), _spread(n, d, gen).to(target.device)
         lc, ga, gb = value_and_grads(target, col, col.clone())
@@ -332,18 +361,20 @@ def check_collapse_not_minimum(target: LossTarget) -> str:
         slope = sum(float((g * col).norm()) for g in (ga, gb) if g is not None)  # first-order change, relative step 1
         if slope > tol:
             notes.append("not stationary")
-            continue
+            return None
         moved = col + 0.1 * spread  # a 10 % spreading perturbation (second order)
         with torch.no_grad():
             lm = evaluate(target, moved, moved.clone())
-        if not float(lm) < float(lc) - tol:
-            raise CheckFailed(f"complete collapse is a (local) minimum: the gradient vanishes there and spreading the "
-                              f"embeddings by 10 % does not lower the loss ({float(lc):.10g} -> {float(lm):.10g}) at "
-                              f"n={n}, d={d}; the loss cannot escape collapse (missing or sign-flipped regulariser)",
-                              {"n": n, "d": d})
-        notes.append("stationary saddle")
-    return "complete collapse is " + ("a stationary point but not a minimum" if "stationary saddle" in notes
-                                      else "not a stationary point")
+        if float(lm) < float(lc) - tol:
+            notes.append("stationary saddle")
+            return None
+        return (f"complete collapse is a (local) minimum: the gradient vanishes there and spreading the embeddings "
+                f"by 10 % does not lower the loss ({float(lc):.10g} -> {float(lm):.10g}) at n={n}, d={d}; the loss "
+                f"cannot escape collapse (missing or sign-flipped regulariser)")
+
+    where = _in_some_regime(target, test)
+    return ("complete collapse is " + ("a stationary point but not a minimum " if "stationary saddle" in notes
+                                       else "not a stationary point ") + where)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..losses import LOSSES, LossInfo
 from ..properties import PropertyViolation
 from ..tolerances import sum_of_products
 from ._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
-                      loss_parameters, run_property, evaluate, rounding_noise, value_and_grads, value_tolerance)
+                      loss_parameters, loss_scale, run_property, evaluate, rounding_noise, value_and_grads, value_tolerance)
 from .checks import WELL_POSED, source, symmetry_defects
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
@@ -62,7 +62,7 @@ def grad_tolerance(fn: Callable, a: torch.Tensor, b: torch.Tensor, g: torch.Tens
     _, pa, pb = value_and_grads(fn, a * (1 + delta * ra), b * (1 + delta * rb))
     moved = (pa, pb)[which]
     kappa = float((moved - g).abs().max()) / delta if moved is not None else 0.0
-    sens = abs(float(val)) + sum(float((z * gz).abs().sum()) for z, gz in ((a, ga), (b, gb)) if gz is not None)
+    sens = abs(float(val)) + loss_scale(fn, a, b) + sum(float((z * gz).abs().sum()) for z, gz in ((a, ga), (b, gb)) if gz is not None)
     rms = float(torch.cat([a, b]).square().mean().sqrt())
     n, d = a.shape[-2:]
     mag = float(g.abs().max()) + (kappa if math.isfinite(kappa) else 0.0) + (sens / rms if rms > 0 else 0.0)
@@ -79,7 +79,7 @@ def _value_mismatch(target: LossTarget, case: Case) -> str | None:
     ref, ra, rb = value_and_grads(target.reference, a, b)
     with torch.no_grad():
         mine = evaluate(target, a, b)
-    tol = value_tolerance(ref, a, b, ra, rb)
+    tol = value_tolerance(ref, a, b, ra, rb, loss_scale(target.reference, a, b))
     if abs(float(mine) - float(ref)) > tol:  # add the measured rounding of both implementations
         tol += rounding_noise(target.reference, a, b)[0] + rounding_noise(target, a, b)[0]
     if abs(float(mine) - float(ref)) <= tol:
@@ -226,7 +226,8 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
                 refs = [value_and_grads(lambda x, y: info.fn(x, y, **params), a, b) for a, b in inputs]
             except Exception:  # noqa: BLE001 - a candidate undefined on these shapes is skipped
                 continue
-            tols = [value_tolerance(r, a, b, ga, gb) for (r, ga, gb), (a, b) in zip(refs, inputs)]
+            cand = lambda x, y: info.fn(x, y, **params)  # noqa: E731
+            tols = [value_tolerance(r, a, b, ga, gb, loss_scale(cand, a, b)) for (r, ga, gb), (a, b) in zip(refs, inputs)]
             vals = [float(r) for r, _, _ in refs]
             if all(abs(m - v) <= t for m, v, t in zip(mine, vals, tols)):
                 exact.append({"name": info.name, "params": params, "factor": 1.0})

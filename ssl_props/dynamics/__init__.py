@@ -4,7 +4,10 @@
   DirectCopy predictors), pure batched torch functions;
 * :mod:`.simulate`: batched fixed-step and adaptive integrators (:class:`SimConfig`, :func:`integrate`,
   :func:`simulate`);
-* :mod:`.data_models`: input / augmentation covariances with chosen spectra, and Hypothesis strategies.
+* :mod:`.data_models`: input / augmentation covariances with chosen spectra, and Hypothesis strategies;
+* :mod:`.training`: toy minibatch SGD with DirectCopy / DirectPred predictors (beyond the ODE);
+* :mod:`.checks_tian2021`, :mod:`.checks_wang2021`: the check functions of the registered results
+  (records in :mod:`ssl_props.results`), with :mod:`.testing` (Richardson tolerances, example budgets).
 """
 from .fields import (PREDICTORS, LinearState, alignment_K, byol_field, directcopy_predictor,  # noqa: F401
                      directpred_predictor, directset_mode_field, directset_predictor, effective_predictor,

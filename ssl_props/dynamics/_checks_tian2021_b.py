@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ..derivations import tian2021 as D
 from ..device import resolve_device
 from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
-from ..tolerances import SAFETY, sum_of_products
+from ..tolerances import sum_of_products
 from .data_models import make_data_model, make_spectrum, random_init, SPECTRUM_KINDS
 from .fields import LinearState, byol_field, directpred_predictor, mode_field
 from .simulate import SimConfig, integrate, simulate

@@ -9,8 +9,6 @@ Keyword overrides (``field=``, ``predictor=``, ``integrator=``) let ``tests/`` s
 """
 from __future__ import annotations
 
-import functools
-import math
 from typing import Callable
 
 import torch
@@ -19,10 +17,9 @@ from hypothesis import strategies as st
 from ..derivations import tian2021 as D
 from ..device import resolve_device
 from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
-from ..tolerances import SAFETY, eps, sum_of_products
+from ..tolerances import sum_of_products
 from .data_models import data_models, make_data_model, make_spectrum, random_init
-from .fields import (LinearState, byol_field, directpred_predictor, mode_field, no_stopgrad_hessian,
-                     population_loss)
+from .fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
 from .simulate import SimConfig, integrate, simulate
 from .testing import richardson_tol, run_property, twice
 

@@ -14,7 +14,6 @@ the error, plus the integrator's ``10·rtol``. Draws keep ``|q − 1| ≥ 0.2`` 
 from __future__ import annotations
 
 import functools
-import math
 from typing import Callable
 
 import torch
@@ -24,7 +23,7 @@ from ..derivations import tian2021 as D
 from ..device import resolve_device
 from ..properties import PropertyViolation, assert_close, find_counterexample, holds
 from .data_models import make_data_model, random_init
-from .fields import LinearState, byol_field
+from .fields import byol_field
 from .simulate import SimConfig, simulate
 from .testing import run_property
 
@@ -114,6 +113,10 @@ def numeric_threshold(*, field: Callable = byol_field) -> None:
                          inputs=dm.Xp)
     # 1 example × 8 cases × 2 adaptive runs to T = 100 (each ~1000 batched field evaluations, ~1 s)
     run_property(SEEDS, body, max_examples=1)
+
+
+# necessity searches: two cases per try and a looser rtol (the tolerance formula includes 10·rtol)
+_CFG_NEC = SimConfig(t_end=100.0, method="dopri5", rtol=1e-5, atol=1e-8, n_save=1, max_steps=3000, blowup=1e6)
 
 
 def _refuted(**kw) -> Callable[[int], bool]:

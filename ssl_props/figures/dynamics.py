@@ -27,19 +27,17 @@ def dynamics_figure(out_path: Path, *, seed: int = 1) -> Path:
     ev = torch.linalg.eigvalsh(W.mT @ W)  # (time, n)
     s_star, keep, _ = closed_form(dm, eta, 1.0)
     # Theorem 3 panel: learned symmetric predictor, SimSiam, isotropic augmentation
-    g = torch.Generator().manual_seed(seed)
     dm3 = make_data_model(torch.ones(1, 3, dtype=torch.float64), torch.full((1, 3), 0.5, dtype=torch.float64), seed=seed, device="cpu")
     s3 = random_init(3, 3, 1, seed=seed, scale=1.0, symmetric_predictor=True, device="cpu")
     tr3 = simulate(LinearState(*s3), dm3.X, dm3.Xp, SimConfig(t_end=10.0, method="rk4", dt=0.01, n_save=100, device="cpu"),
                    eta=0.3, alpha_p=1.0, beta=None, symmetric_predictor=True)
     F = tr3.y.W @ tr3.y.W.mT
     L = (F @ tr3.y.Wp - tr3.y.Wp @ F).flatten(-2).norm(dim=-1)[:, 0]
-    del g
 
     fig, (ax, ax2) = new_axes(1, 2, figsize=(11, 4))
     t = tr.t.numpy()
     for j in range(n):
-        line, = ax.plot(t, ev[:, j].numpy(), label=f"eigenvalue {j + 1} of WᵀW")
+        ax.plot(t, ev[:, j].numpy(), label=f"eigenvalue {j + 1} of WᵀW")
     for j in range(n):
         sig = float(dm.aug_spec[0, j])
         ax.axhline(float(s_star[0, j]), ls="--", lw=0.8, color="k",
