@@ -212,25 +212,47 @@ def write_figures(out: Path, seed: int = 0) -> list[dict[str, str]]:
 
 def run_report_command(args: Any) -> int:
     """``report`` subcommand: exit 0 when every check passed, 1 otherwise."""
-    from hypothesis import core, settings
-
     from .cli import UsageError
     from .device import ENV_VAR, resolve_device
-    from .profiles import register_profiles
 
-    if args.ssl_device:
-        os.environ[ENV_VAR] = args.ssl_device
     try:
-        resolve_device()
+        device = resolve_device(args.ssl_device)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    previous = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(device)  # the one switch every check reads; restored on the way out
+    try:
+        return _run_report(args)
+    finally:
+        if previous is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous
+
+
+def _run_report(args: Any) -> int:
+    from hypothesis import core, settings
+
+    from .profiles import register_profiles
+
     register_profiles()
     # the report's own profile: the chosen one without the example database, so that nothing replayed
-    # from earlier runs changes the verdicts or counterexamples
+    # from earlier runs changes the verdicts or counterexamples; the caller's profile and seed come back after
+    previous_profile, previous_seed = settings.get_current_profile_name(), core.global_force_seed
     settings.register_profile("_report", parent=settings.get_profile(args.profile), database=None)
     settings.load_profile("_report")
     if args.seed is not None:
         core.global_force_seed = args.seed  # what pytest's --hypothesis-seed does
+    try:
+        return _write_report(args)
+    finally:
+        settings.load_profile(previous_profile)
+        core.global_force_seed = previous_seed
+
+
+def _write_report(args: Any) -> int:
+    from .cli import UsageError
+
     pairs = list(iter_checks(args.paper))
     if args.only:
         pairs = [(t, c) for t, c in pairs if any(s in check_id(t, c) for s in args.only)]

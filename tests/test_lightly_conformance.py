@@ -9,7 +9,6 @@ Skipped unless ``lightly`` is importable. To run it, in a separate environment (
 from __future__ import annotations
 
 import pytest
-import torch
 
 lightly_loss = pytest.importorskip("lightly.loss")
 

@@ -73,3 +73,14 @@ def test_no_selected_checks_is_a_usage_error(tmp_path, capsys):
 @pytest.mark.parametrize("args", [["report", "--profile", "weird"], ["report", "--ssl-device", "tpu"]])
 def test_bad_options(args, tmp_path):
     assert main([*args, "--out", str(tmp_path)]) == 2
+
+
+def test_every_registered_figure_is_written_as_a_png(tmp_path):
+    from ssl_props.figures import all_figures
+
+    written = R.write_figures(tmp_path)
+    assert {f["name"] for f in written} == {f.name for f in all_figures()} and written
+    for f in written:
+        data = (tmp_path / f["path"]).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, f["name"]
+        assert f["caption"] and f["paper"]

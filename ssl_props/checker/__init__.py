@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 import torch
 
 from .._validation import InvalidArgument
-from . import checks as _c, conformance as _conf
+from . import checks as _c, collapse as _col, conformance as _conf
 from ._target import Case, CheckFailed, LossTarget, SkipCheck, make_target
 from .conformance import identify
 from .report import SCHEMA, CheckReport, CheckResult
@@ -68,9 +68,9 @@ def iter_checks(target: LossTarget, *, distributed: int = 0) -> Iterator[Callabl
     if target.is_predictor:
         yield _c.check_stop_gradient
     else:  # predictor losses do not penalise collapse by value: their dynamics (stop-gradient) do
-        yield functools.partial(_c.check_prefers_spread, collapse="complete")
-        yield functools.partial(_c.check_prefers_spread, collapse="dimensional")
-        yield _c.check_collapse_not_minimum
+        yield functools.partial(_col.check_prefers_spread, collapse="complete")
+        yield functools.partial(_col.check_prefers_spread, collapse="dimensional")
+        yield _col.check_collapse_not_minimum
     if distributed >= 2:
         yield functools.partial(_c.check_distributed_equivalence, world_size=distributed)
     if target.like is not None:
