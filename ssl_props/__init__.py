@@ -9,4 +9,14 @@ from ._validation import InvalidArgument
 from .registry import Check, Paper, Theorem, all_theorems, get_theorem
 
 __version__ = "0.1.0"
-__all__ = ["InvalidArgument", "Check", "Paper", "Theorem", "all_theorems", "get_theorem", "__version__"]
+
+
+def __getattr__(name: str):
+    # check_loss pulls in the checker (and Hypothesis); import it on first use so that
+    # `python -m ssl_props list` stays fast
+    if name == "check_loss":
+        from .checker import check_loss
+
+        return check_loss
+    raise AttributeError(f"module 'ssl_props' has no attribute {name!r}")
+__all__ = ["InvalidArgument", "Check", "Paper", "Theorem", "all_theorems", "check_loss", "get_theorem", "__version__"]

@@ -37,15 +37,19 @@ class LossInfo:
 
     @property
     def defaults(self) -> dict[str, Any]:
-        """Keyword parameters of the loss and their defaults (the paper's / official code's values)."""
+        """The formula's keyword parameters and their defaults (the paper's / official code's values);
+        execution flags (``gather_distributed``) are not parameters of the formula and are left out."""
         sig = inspect.signature(self.fn)
-        return {k: p.default for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY}
+        return {k: p.default for k, p in sig.parameters.items()
+                if p.kind is p.KEYWORD_ONLY and k not in EXECUTION_FLAGS}
 
     def __call__(self, a, b, **params):
         return self.fn(a, b, **params)
 
 
 LOSSES: dict[str, LossInfo] = {}
+#: keyword arguments that change how a loss runs, not what it computes
+EXECUTION_FLAGS = frozenset({"gather_distributed"})
 
 
 def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], needs_stop_gradient: bool = False,
