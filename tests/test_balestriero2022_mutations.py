@@ -166,3 +166,10 @@ def test_vicreg_linear_loss_is_vicreg_of_xw():
     x, w = torch.randn(6, 2, dtype=torch.float64), torch.randn(2, 2, dtype=torch.float64)
     assert torch.equal(vicreg_linear_loss(w, x, g), vicreg_spectral_loss(x @ w, g))
     assert vicreg_closed_form(g, 2).shape == (6, 2)
+
+
+@pytest.mark.parametrize("name", ["necessity_equal_views", "necessity_orthogonal_map"])
+def test_new_necessity_checks_return_a_counterexample(name):
+    """claim1 (unequal views per image) and claim11 (non-orthogonal Q / BarlowTwins) necessity checks."""
+    out = getattr(r, name)()
+    assert isinstance(out, str) and out

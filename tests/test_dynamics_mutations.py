@@ -104,3 +104,11 @@ def test_threshold_fails_with_wrong_weight_decay_sign():
 def test_sgd_threshold_fails_without_stop_gradient():
     with pytest.raises(PropertyViolation, match="SGD"):
         W.numeric_sgd_threshold(stop_gradient=False)
+
+
+@pytest.mark.parametrize("necessity", [T.necessity_eqn11_aligned, T.necessity_eqn14_same_decay, T.necessity_eqn18_psd,
+                                       W.necessity_same_init_threshold, W.necessity_sgd_stop_gradient])
+def test_new_necessity_checks_return_a_counterexample(necessity):
+    """tian2021.eq11/eq14/eq18, wang2021.directcopy/sgd: each necessity check returns its counterexample."""
+    out = necessity()
+    assert isinstance(out, str) and out

@@ -112,3 +112,8 @@ def test_counterexample_is_readable(no_shrink):
 def test_necessity_checks_return_their_counterexample(necessity):
     out = necessity()
     assert isinstance(out, str) and out
+
+
+def test_lemma41_stop_gradient_necessity_returns_its_counterexample():
+    out = c.necessity_stop_gradient_step()
+    assert isinstance(out, str) and out and "C = A" in out

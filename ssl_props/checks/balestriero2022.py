@@ -513,3 +513,41 @@ def check_right_singular_vectors_free(*, losses=(vicreg_spectral_loss, simclr_lo
             assert_close(a, b, tol.sum_of_products(g.dtype, g.shape[0] ** 2 * k, float(a.abs()) + g.shape[0] ** 2 * float(g.max())),
                          claim=f"{getattr(loss, '__name__', loss)} is invariant to Z → ZQ", inputs=g)
     prop()
+
+
+# ------------------------------------------------------------------------------- necessity (claim1, claim11)
+def necessity_equal_views() -> str:
+    """Views per image (3, 2) instead of a common V: G = K₃ ⊕ K₂ (positives = the other views of the same image);
+    the Laplacian's non-zero eigenvalues are {3, 3, 2}, not one value V, so no V fits the claimed spectrum."""
+    counts = (3, 2)
+    ids = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts))
+    g = (ids[:, None] == ids[None, :]).to(torch.float64) - torch.eye(len(ids), dtype=torch.float64)
+    lam = torch.linalg.eigvalsh(laplacian(g.to(_dev()))).cpu()
+    t = tol.sum_of_products(torch.float64, len(ids), float(max(counts)))
+    nonzero = lam[lam > t]
+    zeros = int((lam.abs() <= t).sum())
+    if zeros == len(counts) and float(nonzero.max() - nonzero.min()) <= t:
+        raise PropertyViolation(f"views per image {counts}: the spectrum {lam.tolist()} still has the claimed form")
+    return (f"views per image {counts}: spec(L) = {[round(float(v), 6) for v in lam]}: {zeros} zeros but non-zero "
+            f"eigenvalues {sorted({round(float(v), 6) for v in nonzero})} (no single V)")
+
+
+def necessity_orthogonal_map() -> str:
+    """Drop 'Q orthogonal / the loss depends on Z only through ZZᵀ': a non-orthogonal Q (seeded search over
+    diagonal scalings) changes VICReg's loss, and BarlowTwins (which sees more than ZZᵀ) changes under an orthogonal Q."""
+    g = augmentation_graph(3, 2, device=_dev())
+    z = _randn(0, g.shape[0], 2)
+
+    def refutes(a: float) -> bool:
+        q = torch.diag(torch.tensor([a, 1.0], dtype=torch.float64, device=z.device))
+        x, y = vicreg_spectral_loss(z, g), vicreg_spectral_loss(z @ q, g)
+        return bool((x - y).abs() > 1e-6 * (1 + x.abs()))
+    a = find_counterexample(st.floats(0.1, 3.0), refutes, what="VICReg invariant to a non-orthogonal Z → ZQ", max_examples=50)
+    q = torch.linalg.qr(_randn(1, 2, 2))[0]
+    b0, b1 = float(barlow_twins_loss(z, g)), float(barlow_twins_loss(z @ q, g))
+    if abs(b0 - b1) <= 1e-6 * (1 + abs(b0)):
+        raise PropertyViolation("BarlowTwins turned out invariant to an orthogonal Z → ZQ on the seeded witness")
+    q2 = torch.diag(torch.tensor([a, 1.0], dtype=torch.float64, device=z.device))
+    v0, v1 = float(vicreg_spectral_loss(z, g)), float(vicreg_spectral_loss(z @ q2, g))
+    return (f"Q = diag({a:g}, 1): VICReg {v0:.6g} → {v1:.6g}; orthogonal Q (seed 1) but BarlowTwins (not a function "
+            f"of ZZᵀ): {b0:.6g} → {b1:.6g}")

@@ -340,3 +340,27 @@ def necessity_identical_views_gd() -> str:
     if f > _eq_tol((A, B), mom):
         raise PropertyViolation("terver2025.lem4.3 necessity: identical views gave no non-collapsed GD equilibrium")
     return f"x = y (λ_min(Σ) = {float(_mu(mom)):.1e}), λ = 0: (A, I), ‖A‖ = {float(A.norm()):.3g}, ‖GD field‖ = {float(f):.1e}"
+
+
+def necessity_stop_gradient_step() -> str:
+    """Lemma 4.1 without the stop-gradient (target C = A, not detached): the autograd step is no longer the Euler
+    step of the closed-form SG field (it adds −η·[C-branch gradient] = η·R_y Aᵀ-type terms); one seeded case."""
+    lr = 1e-2
+    case = make_case(2, 1, seed=0)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(BATCH, 32, case.m, generator=g, dtype=DT)
+    y = x + 0.5 * torch.randn(BATCH, 32, case.m, generator=g, dtype=DT)
+    x, y = _dev(x, y)
+    state = case.point[:2]
+    new = tv.procedure_step(state, x, y, case.lam, lr, momentum=None, stop_gradient=False)
+    mom = tv.sample_moments(x, y)
+    d = tv.sg_field(state, mom, case.lam, 1.0)
+    want = tuple(s + lr * ds for s, ds in zip(state, d))
+    t = tol.sum_of_products(DT, 32 * case.m + case.n, lr * _scale(state, mom) + tv.flatten(state).abs().amax(-1))
+    err = (tv.flatten(tuple(new)) - tv.flatten(want)).abs().amax(-1)
+    bad = err > t
+    if not bool(bad.any()):
+        raise PropertyViolation("without stop-gradient the step still matches the closed-form SG field")
+    i = int(bad.nonzero()[0])
+    return (f"seed 0, n = 2, m = 1, case {i}: gradient through the target C = A: max |step − closed-form SG step| = "
+            f"{float(err[i]):.3g} > rounding bound {float(t[i]):.3g}")

@@ -243,3 +243,85 @@ def numeric_eqn18(*, predictor: Callable = directpred_predictor) -> None:
         assert_close(Wp, Wp.mT, tol, claim="Eqn 18: W_p is symmetric")
     run_property(st.tuples(st.sampled_from(SPECTRUM_KINDS), st.integers(1, 6), SEEDS, st.sampled_from((0.0, 0.1, 0.01))),
                  body, max_examples=30)
+
+
+# ---------------------------------------------------------------- necessity of Eqns 11-14 and 18
+def necessity_eqn11_aligned() -> str:
+    """Eqns 11-13 without the common diagonal basis: a seeded W(0) with off-diagonal entries (X = I, X' diagonal);
+    the full field's diagonal derivatives (ṗ_j = d(W_p)_jj/dt, ṡ_j = d(W_jj²)/dt) leave the mode ODE's."""
+    def refutes(off: float) -> bool:
+        return _eqn11_offdiag_gap(off)[0] > _eqn11_offdiag_gap(off)[1]
+    off = find_counterexample(st.sampled_from((0.0, 0.3, 0.5)), refutes, what="off-diagonal W still follows the modes",
+                              max_examples=5)
+    gap, tol = _eqn11_offdiag_gap(off)
+    return (f"seed 0: W(0) = diag(w) + {off:g}·(off-diagonal ones): |full diagonal field − Eqns 11-12| = {gap:.3g} "
+            f"> {tol:.3g}")
+
+
+def _eqn11_offdiag_gap(off: float) -> tuple[float, float]:
+    g = torch.Generator().manual_seed(0)
+    dev, k = resolve_device(), 3
+    s2 = 2 * torch.rand(1, k, generator=g, dtype=F64)
+    dm = make_data_model(torch.ones(1, k, dtype=F64), s2, rotate=False, device=dev)
+    w0 = (0.5 + torch.rand(1, k, generator=g, dtype=F64)).to(dev)
+    p0 = (0.2 + torch.rand(1, k, generator=g, dtype=F64)).to(dev)
+    tau0 = torch.rand(1, k, generator=g, dtype=F64).to(dev)
+    eta, ap, beta = _u(g, 1, 0.0, 0.3), _u(g, 1, 0.3, 3.0), _u(g, 1, 0.2, 3.0)
+    W0 = torch.diag_embed(w0) + off * (torch.ones(k, k, dtype=F64, device=dev) - torch.eye(k, dtype=F64, device=dev))
+    st0 = LinearState(W0, torch.diag_embed(p0), torch.diag_embed(tau0 * w0))
+    d = byol_field(st0, dm.X, dm.Xp, eta=eta, alpha_p=ap, beta=beta)
+    dp, ds, _ = mode_field(p0, w0**2, tau0, sigma2=s2.to(dev), eta=eta, alpha_p=ap, beta=beta)
+    full_dp = torch.diagonal(d.Wp, dim1=-2, dim2=-1)
+    full_ds = 2 * w0 * torch.diagonal(d.W, dim1=-2, dim2=-1)
+    gap = float(torch.cat([full_dp - dp, full_ds - ds]).abs().max())
+    return gap, float(sum_of_products(F64, 4 * k**3, 1 + float(torch.cat([dp, ds]).abs().max()) * 10))
+
+
+def _extra_p_decay(extra: float) -> Callable:
+    def modes(p, s, tau, **kw):
+        dp, ds, dt = mode_field(p, s, tau, **kw)
+        return dp - extra * p, ds, dt
+    return modes
+
+
+def necessity_eqn14_same_decay() -> str:
+    """Eqn 14 without the same weight decay η on W and W_p: an extra decay κ·p on the predictor mode only
+    (seeded batch of 8 modes); s − p²/α_p − e^{−2ηt}c then departs from 0 beyond the RK4 error."""
+    s2, eta, ap, p0, s0 = _mode_case(0, B=8)
+
+    def refutes(extra: float) -> bool:
+        run = lambda c: integrate(lambda t, y: _extra_p_decay(extra)(*y, sigma2=s2, eta=eta, alpha_p=ap),  # noqa: E731
+                                  (p0, s0, torch.ones_like(p0)), c)
+
+        def res(tr):
+            p, s = tr.y[0], tr.y[1]
+            c0 = s0 - p0**2 / ap.reshape(-1, 1)
+            return (s - p**2 / ap.reshape(-1, 1) - torch.exp(-2 * eta.reshape(1, -1, 1) * tr.t.reshape(-1, 1, 1)) * c0,
+                    (s.abs() + p**2).amax(0))
+        (r1, _), (r2, m) = (res(t) for t in twice(run, _CFG14))
+        return not holds(assert_close, r2, torch.zeros_like(r2), richardson_tol(r1, r2, _CFG14, m), claim="Eqn 14")
+    extra = find_counterexample(st.sampled_from((0.2, 0.5)), refutes, what="Eqn 14 with unequal decay", max_examples=3)
+    return f"seed 0, 8 modes: extra decay {extra:g}·p on the predictor only: s − p²/α_p ≠ e^{{−2ηt}}c_j"
+
+
+def necessity_eqn18_psd() -> str:
+    """Eqn 18 without 'F symmetric PSD': a seeded symmetric F with a negative eigenvalue; the eigenvalues are clamped
+    at 0 (√ of a negative is undefined), so (W_p − ε s_max I)² = F₊ ≠ F."""
+    g = torch.Generator().manual_seed(0)
+    n = 3
+    Q = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=F64))[0]
+
+    def refutes(neg: float) -> bool:
+        return _eqn18_gap(Q, neg)[0] > _eqn18_gap(Q, neg)[1]
+    neg = find_counterexample(st.sampled_from((0.0, -0.5, -1.0)), refutes, what="indefinite F still has a square root",
+                              max_examples=5)
+    gap, t = _eqn18_gap(Q, neg)
+    return f"seed 0: F = Q diag(1, 0.5, {neg:g}) Qᵀ (indefinite): ||(W_p − ε s_max I)² − F||_max = {gap:.3g} > {t:.3g}"
+
+
+def _eqn18_gap(Q: torch.Tensor, neg: float) -> tuple[float, float]:
+    spec = torch.tensor([1.0, 0.5, neg], dtype=F64)
+    F = ((Q * spec) @ Q.mT).to(resolve_device())
+    Wp = directpred_predictor(F, 0.1)
+    R = Wp - 0.1 * float(spec.max()) * torch.eye(3, dtype=F64, device=F.device)
+    return float((R @ R - F).abs().max()), float(sum_of_products(F64, 12, float(_fro(F) + _fro(Wp) ** 2)))

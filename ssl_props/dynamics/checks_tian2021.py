@@ -253,6 +253,7 @@ def necessity_lemma2_symmetric() -> str:
     return f"H = λ0 I + {k}·N (N strictly upper triangular): eigenvalues all λ0, yet ||w(t)|| > e^{{−λ0 t}}||w(0)||"
 
 
-from ._checks_tian2021_b import (necessity_eqn16_parabola, necessity_theorem3_K, necessity_theorem3_symmetric,  # noqa: E402,F401
+from ._checks_tian2021_b import (necessity_eqn11_aligned, necessity_eqn14_same_decay, necessity_eqn18_psd,  # noqa: E402,F401
+                                 necessity_eqn16_parabola, necessity_theorem3_K, necessity_theorem3_symmetric,  # noqa: E402,F401
                                  numeric_eqn11, numeric_eqn14, numeric_eqn14_printed_constant, numeric_eqn16,
                                  numeric_eqn18, numeric_theorem3, symbolic_eqn14, symbolic_eqn16, symbolic_theorem3)

@@ -24,7 +24,7 @@ from ..device import resolve_device
 from ..properties import PropertyViolation, assert_close, find_counterexample, holds
 from .data_models import make_data_model, random_init
 from .fields import byol_field
-from .simulate import SimConfig, simulate
+from .simulate import SimConfig, integrate, simulate
 from .testing import run_property
 
 F64 = torch.float64
@@ -219,3 +219,49 @@ def numeric_sgd_threshold(*, train: Callable | None = None, **train_kw) -> None:
         assert_close(e[~keep], torch.zeros_like(e[~keep]), 0.05 * s_star[keep].min(),
                      claim="SGD: features with σ² ≥ 1/(4η) − 1 discarded")
     run_property(SEEDS, body, max_examples=1)  # one ~1 s SGD run (1000 steps): the property is the limit
+
+
+# ---------------------------------------------------------------- necessity of DirectCopy and of the SGD toy
+_CFG_MODE = SimConfig(t_end=40.0, method="rk4", dt=0.2, n_save=1)
+
+
+def _directset_mode_limit(s0: torch.Tensor, c: float, eta: float, alpha: float) -> torch.Tensor:
+    """Per-mode DirectSet(α) flow (Tian et al. Eqn 12 with τ = 1, p = u = s^α): ṡ = 2s(u(1 − cu) − η); s(T)."""
+    def f(t, y):
+        s = y[0].clamp_min(0.0)
+        u = s ** alpha
+        return (2 * s * (u * (1 - c * u) - eta),)
+    return integrate(f, (s0,), _CFG_MODE).y[0][-1]
+
+
+def necessity_same_init_threshold() -> str:
+    """Drop 'initialisation above the unstable point for both α': u = s^α maps one s(0) to different u(0), so an
+    s(0) with s(0) < u₋ < √s(0) is kept by DirectPred (α = ½) and lost by DirectCopy (α = 1). Seeded grid of s(0)."""
+    c, eta = 1.5, 0.1  # q = 4ηc = 0.6 < 1: the mode is above the threshold for every α
+    um = (1 - (1 - 4 * eta * c) ** 0.5) / (2 * c)
+    s0 = torch.linspace(0.01, 0.5, 25, dtype=F64).reshape(-1, 1)
+    half, one = _directset_mode_limit(s0, c, eta, 0.5), _directset_mode_limit(s0, c, eta, 1.0)
+    level = 0.5 * ((1 + (1 - 4 * eta * c) ** 0.5) / (2 * c))  # half of u₊ (≤ every s* = u₊^{1/α}, α ≤ 1, u₊ < 1)
+    differ = ((half > level ** 2) != (one > level)).flatten()
+    if not bool(differ.any()):
+        raise PropertyViolation("no initialisation separates the subspaces of α = ½ and α = 1")
+    i = int(differ.nonzero()[0])
+    return (f"c = 1 + σ² = {c:g}, η = {eta:g} (kept for every α, u₋ = {um:.4g}): s(0) = {float(s0[i]):.4g} → "
+            f"DirectPred s(T) = {float(half[i]):.4g}, DirectCopy s(T) = {float(one[i]):.4g}: different subspaces")
+
+
+def necessity_sgd_stop_gradient(*, steps: int = 150) -> str:
+    """The SGD toy without the stop-gradient (gradient also through the target W x2): the kept features collapse
+    too. Seed 0, a short run (lr 0.05, batch 128); the same run with the stop-gradient keeps them near s*."""
+    from .training import train_linear_ssl
+
+    s2, eta, s_star, keep = _sgd_case(0)
+    kw = dict(steps=steps, lr=0.05, batch=128, seed=0)
+    e = {sg: (lambda W: (W.mT @ W).diagonal().cpu())(train_linear_ssl(s2, eta, stop_gradient=sg, **kw))
+         for sg in (True, False)}
+    with_sg, without = e[True][keep] / s_star[keep], e[False][keep] / s_star[keep]
+    if not (bool((with_sg > 0.5).all()) and bool((without < 0.01).all())):
+        raise PropertyViolation(f"stop-gradient makes no difference on the seeded run: {with_sg.tolist()} vs {without.tolist()}")
+    j = int(without.argmax())
+    return (f"seed 0, {steps} SGD steps (lr 0.05, batch 128): without stop-gradient every kept feature collapses "
+            f"(largest energy / s* = {float(without[j]):.2g}); with it ≥ {float(with_sg.min()):.2g}")

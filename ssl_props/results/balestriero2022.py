@@ -10,6 +10,7 @@ Checks accept keyword overrides of the implementation they test (``check_vicreg_
 from __future__ import annotations
 
 from ..checks.balestriero2022 import (
+    necessity_equal_views, necessity_orthogonal_map,
     check_aligned_closed_form,
     check_aligned_optimum,
     check_augmentation_graph,
@@ -63,8 +64,11 @@ _th(1, "relation matrix of V augmentations",
     "Laplacian has eigenvalue 0 with multiplicity N' and V with multiplicity N'(V − 1).",
     "G = (1_V 1_Vᵀ − I_V) ⊗ I_{N'},  spec(L) = {0^{N'}, V^{N'(V−1)}}",
     (_sym(sym.augmentation_laplacian_spectrum), Check("numeric", "construction_and_spectrum", check_augmentation_graph,
-                                                      "paper's index construction = Kronecker form; exact spectrum")),
-    "Construction from the paper's Sec. 2 code snippet (via the notes' transcription); spectrum derived.")
+                                                      "paper's index construction = Kronecker form; exact spectrum"),
+     Check("necessity", "drop_equal_views", necessity_equal_views,
+           "3 and 2 views: non-zero Laplacian eigenvalues 3 and 2, no single V", assumption="every image has the same number V of views")),
+    "Construction from the paper's Sec. 2 code snippet (via the notes' transcription); spectrum derived.",
+    assumptions=("every image has the same number V of views",))
 
 
 _th(2, "VICReg invariance = Laplacian quadratic form",
@@ -190,6 +194,9 @@ _th(11, "right singular vectors are unconstrained",
     "VICReg and SimCLR depend on Z only through its left singular vectors and singular values (Z → ZQ leaves the loss "
     "unchanged), so their optima constrain only those, aligned with G.",
     "L(Z Q) = L(Z),  Q ∈ O(K)",
-    (Check("numeric", "rotation_invariance", check_right_singular_vectors_free, "VICReg (spectral) and SimCLR"),),
+    (Check("numeric", "rotation_invariance", check_right_singular_vectors_free, "VICReg (spectral) and SimCLR"),
+     Check("necessity", "drop_orthogonal_gram_only", necessity_orthogonal_map,
+           "non-orthogonal Q changes VICReg; orthogonal Q changes BarlowTwins", assumption="Q orthogonal and the loss depends on Z only through Z Zᵀ (not BarlowTwins)")),
     "Headline claim K1 (intro, per the notes; Fig. 1 caption via a summary). BarlowTwins as printed (uncentred, "
-    "feature-wise cosine) is NOT rotation invariant, so it is not included.", related=("claim3", "claim7"))
+    "feature-wise cosine) is NOT rotation invariant, so it is not included.", assumptions=("Q orthogonal and the loss depends on Z only through Z Zᵀ (not BarlowTwins)",),
+    related=("claim3", "claim7"))

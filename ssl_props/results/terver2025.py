@@ -76,6 +76,7 @@ register(Theorem(
     provenance=SRC + "; the paper proves it with Schwarz's theorem; the loop-integral form and the two "
                      "exceptions (uncorrelated views; symmetric collapsed points) are ours [R]"))
 
+A_SG41 = "StopGrad: the SG target C = A is detached (EMA: updated under no_grad)"
 register(Theorem(
     id="terver2025.lem4.1", paper=PAPER, number="Lemma 4.1", kind="lemma", title="linear SG/EMA iterations",
     statement="In the linear case the SG and EMA procedures are discrete dynamical systems driven by the residual "
@@ -88,7 +89,10 @@ register(Theorem(
             Check("numeric", "ema_step", partial(c.check_step_matches_field, momentum=0.9),
                   "an autograd EMA step = closed form with C ← αC + (1 − α)A_new"),
             Check("numeric", "shared_simulator", c.check_matches_tian_fields,
-                  "exchangeable views: the paper's GD field = issue-6 no-stop-gradient field")),
+                  "exchangeable views: the paper's GD field = issue-6 no-stop-gradient field"),
+            Check("necessity", "drop_stop_gradient", c.necessity_stop_gradient_step,
+                  "target C = A not detached: the step leaves the closed-form SG field", assumption=A_SG41)),
+    assumptions=(A_SG41,),
     related=("tian2021.lem1",),
     provenance=SRC + "; the residual form is re-derived here; a reviewer questions the continuous-time limit [S]"))
 

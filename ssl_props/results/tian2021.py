@@ -106,7 +106,11 @@ register(Theorem(
               "Eqns 11-13 with the EMA ratio τ_j = W_a/W.",
     formula="ṗ = α_p s(τ − cp) − ηp, ṡ = 2ps(τ − cp) − 2ηs, s τ̇ = β(1 − τ)s − τṡ/2",
     checks=(Check("numeric", "full_matches_modes", C.numeric_eqn11,
-                  "diagonal initialisation of the full field (EMA target) vs the mode ODE, batched"),),
+                  "diagonal initialisation of the full field (EMA target) vs the mode ODE, batched"),
+            Check("necessity", "off_diagonal_init", C.necessity_eqn11_aligned,
+                  "W(0) with off-diagonal entries: the diagonal of the full field leaves Eqns 11-12",
+                  assumption="W, W_p, W_a start diagonal in a common eigenbasis of X = I and X' (aligned initialisation)")),
+    assumptions=("W, W_p, W_a start diagonal in a common eigenbasis of X = I and X' (aligned initialisation)",),
     related=("tian2021.thm3",),
     provenance=_NOTES + "; per-mode augmentation variances σ_j² (X' diagonal) are our extension of the isotropic case"))
 
@@ -117,7 +121,10 @@ register(Theorem(
     checks=(Check("symbolic", "integral", C.symbolic_eqn14, "sympy: d/dt(s − p²/α_p) = −2η(s − p²/α_p)"),
             Check("numeric", "integral_along_trajectories", C.numeric_eqn14, "batched mode ODE, drawn (η, σ², α_p, p0, s0)"),
             Check("numeric", "main_text_constant_is_a_typo", C.numeric_eqn14_printed_constant,
-                  "the main text's c_j = α_p⁻¹p_j(0)² − s_j(0) fails at t = 0 whenever s_j(0) ≠ α_p⁻¹p_j(0)²")),
+                  "the main text's c_j = α_p⁻¹p_j(0)² − s_j(0) fails at t = 0 whenever s_j(0) ≠ α_p⁻¹p_j(0)²"),
+            Check("necessity", "unequal_weight_decay", C.necessity_eqn14_same_decay,
+                  "extra decay on p only: s − p²/α_p no longer decays as e^{−2ηt}", assumption="the same weight decay η on W and W_p")),
+    assumptions=("the same weight decay η on W and W_p",),
     related=("tian2021.thm1",),
     provenance=_NOTES + "; the main text prints c_j with the opposite sign (erratum), the appendix derivation is used"))
 
@@ -143,6 +150,9 @@ register(Theorem(
               "commuting with F, with (W_p − ε s_max I)² = F.",
     formula="p_j = √s_j + ε max_j s_j, W_p = Û diag(p_j) Ûᵀ",
     checks=(Check("numeric", "predictor_square_root", C.numeric_eqn18,
-                  "(W_p − ε s_max I)² = F, [W_p, F] = 0, W_p symmetric, on drawn PSD F incl. tied spectra"),),
+                  "(W_p − ε s_max I)² = F, [W_p, F] = 0, W_p symmetric, on drawn PSD F incl. tied spectra"),
+            Check("necessity", "indefinite_F", C.necessity_eqn18_psd,
+                  "F with a negative eigenvalue: (W_p − ε s_max I)² = F₊ ≠ F", assumption="F symmetric positive semi-definite (a correlation matrix)")),
+    assumptions=("F symmetric positive semi-definite (a correlation matrix)",),
     related=("wang2021.thm1",),
     provenance=_NOTES + "; the paper's unnormalised Eqn 18 (the luckmatters code divides by s_max first)"))

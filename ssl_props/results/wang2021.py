@@ -24,6 +24,7 @@ _A_ETA = "weight decay η > 0"
 _A_INIT = "initialisation above the unstable point: u_j(0) > u_j− for the kept modes"
 _A_PRED = "the predictor is set from the feature correlation (DirectSet), not absent"
 _A_SG = "StopGrad on the target branch"
+_A_INIT_BOTH = "initialisation above the unstable point for both α: s_j(0)^α > u_j− for α = ½ and α = 1"
 
 register(Theorem(
     id="wang2021.thm1", paper=PAPER, number="Theorem 1 (numbering unverified)", kind="theorem",
@@ -55,7 +56,10 @@ register(Theorem(
               "threshold u(1 − cu) > η does not depend on α, only the surviving magnitudes s* = u₊^{1/α} do.",
     formula="keep_j ⇔ 4η(1 + σ_j²) < 1 for every α > 0",
     checks=(Check("numeric", "same_subspace", C.numeric_same_subspace,
-                  "projectors onto the surviving eigenspaces of WᵀW agree for α = ½ and α = 1"),),
+                  "projectors onto the surviving eigenspaces of WᵀW agree for α = ½ and α = 1"),
+            Check("necessity", "init_between_unstable_points", C.necessity_same_init_threshold,
+                  "s(0) < u₋ < √s(0): DirectPred keeps the mode, DirectCopy loses it", assumption=_A_INIT_BOTH)),
+    assumptions=(_A_INIT_BOTH,),
     related=("wang2021.thm1",),
     provenance=_RECON.replace("the claim is from the abstract", "the claim is from the abstract ('DirectCopy rivals "
                               "DirectPred' while removing the eigendecomposition)")))
@@ -68,6 +72,9 @@ register(Theorem(
               "σ² < 1/(4η) − 1, at s* = u₊/(1 + σ²).",
     formula="diag(WᵀW) → u₊/c for kept features, 0 otherwise",
     checks=(Check("numeric", "sgd_threshold", C.numeric_sgd_threshold,
-                  "1000 SGD steps, batch 256, d = 6 (3 kept, 3 discarded)"),),
+                  "1000 SGD steps, batch 256, d = 6 (3 kept, 3 discarded)"),
+            Check("necessity", "no_stop_gradient", C.necessity_sgd_stop_gradient,
+                  "gradient through the target: the kept features collapse too", assumption=_A_SG)),
+    assumptions=(_A_SG,),
     related=("wang2021.thm1",),
     provenance="our toy experiment illustrating the reconstructed Theorem 1 beyond the ODE (not a numbered result)"))
