@@ -17,9 +17,13 @@ _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filte
 
 
 def register_profiles() -> None:
-    """Register the suite's profiles with Hypothesis (idempotent)."""
+    """Register the suite's profiles with Hypothesis (idempotent).
+
+    ``report_multiple_bugs=False``: a property that fails reports one (shrunk) counterexample as its own
+    exception, never an ExceptionGroup of several, so callers (tests, the report) see one PropertyViolation.
+    """
     for name, kw in PROFILES.items():
-        settings.register_profile(name, suppress_health_check=_SUPPRESS, **kw)
+        settings.register_profile(name, suppress_health_check=_SUPPRESS, report_multiple_bugs=False, **kw)
 
 
 def load_profile(name: str) -> None:

@@ -8,9 +8,10 @@ from hypothesis import Phase, settings
 @pytest.fixture
 def no_explain():
     """Run failing properties without Hypothesis's `explain` phase (a traced re-run that only annotates
-    the report; mutation tests fail on purpose, so it would just cost seconds)."""
+    the report; mutation tests fail on purpose, so it would just cost seconds), derandomised whatever the
+    run's seed: a test that shows a property catches a mutant must not depend on the draw."""
     previous = settings.get_current_profile_name()
-    settings.register_profile("_no_explain", parent=settings.default,
+    settings.register_profile("_no_explain", parent=settings.default, derandomize=True, database=None,
                               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink))
     settings.load_profile("_no_explain")
     yield
