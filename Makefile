@@ -5,7 +5,7 @@
 PY := .venv/bin/python
 PROFILE ?= ci
 
-.PHONY: theorems test install bench docs report
+.PHONY: theorems test install bench docs report gpu
 
 theorems: .venv/.installed
 	$(PY) -m pytest theorems/ --hypothesis-profile=$(PROFILE)
@@ -31,3 +31,14 @@ report: .venv/.installed
 
 bench: .venv/.installed
 	$(PY) benchmarks/bench_duality_sweep.py
+	$(PY) benchmarks/bench_spectral.py
+	$(PY) benchmarks/bench_checker.py --device cpu
+
+# The GPU checks, as one short script for a session that is lent a CUDA machine: the theorem suite on
+# the device, then the batched benchmarks on the device (each prints its CPU-comparable ratios and errors).
+gpu: .venv/.installed
+	SSL_PROPS_DEVICE=cuda $(PY) -m pytest theorems/ --hypothesis-profile=$(PROFILE) -q
+	$(PY) benchmarks/bench_duality_sweep.py --device cuda
+	$(PY) benchmarks/bench_spectral.py --device cuda
+	$(PY) benchmarks/bench_dynamics.py --device cuda --cases 1000
+	$(PY) benchmarks/bench_checker.py --device all

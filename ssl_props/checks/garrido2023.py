@@ -94,7 +94,7 @@ def numeric_criteria_invariances(*, lc: Callable = crit.lc, lnc: Callable = crit
         assert_leq(torch.zeros(()).to(z), lnc(z), t, claim="L_nc ≥ 0", inputs=z)
         assert_close(lc(q), lc(z), t, claim="L_c(z Q) = L_c(z) (rotation of embedding space)", inputs=z)
         assert_close(lnc(u), lnc(z), t, claim="L_nc(U z) = L_nc(z) (orthogonal mixing of samples)", inputs=z)
-        p, r = torch.randperm(n, generator=g), torch.randperm(d, generator=g)
+        p, r = torch.randperm(n, generator=g).to(z.device), torch.randperm(d, generator=g).to(z.device)
         assert_close(lc(z[p][:, r]), lc(z), t, claim="L_c invariant to permutations", inputs=z)
         assert_close(lnc(z[p][:, r]), lnc(z), t, claim="L_nc invariant to permutations", inputs=z)
 
@@ -295,7 +295,7 @@ def necessity_same_view_negatives() -> str:
     def rep(z1, z2):
         n = z1.shape[0]
         c = z1 @ z2.T
-        return c.masked_fill(torch.eye(n, dtype=torch.bool), 0).square().sum() / (n * (n - 1))
+        return c.masked_fill(torch.eye(n, dtype=torch.bool, device=c.device), 0).square().sum() / (n * (n - 1))
 
     def refutes(pair):
         z1, z2 = pair

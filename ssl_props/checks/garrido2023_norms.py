@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, strategies as st
 
 from .. import tolerances as tol
+from ..device import default_device
 from ..losses import criteria as crit
 from ..losses.vicreg import covariance_matrix, covariance_term, exp_covariance_term, invariance_term, variance_term, vicreg_ctr
 from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample
@@ -101,8 +102,8 @@ def numeric_lemma34_equality(*, bounds: Callable = _bounds) -> None:
 
     @given(st.integers(1, 10), st.integers(1, 10), st.sampled_from((0.5, 1.0, 2.0)))
     def run(n, d, a):
-        const = torch.full((n, d), a / math.sqrt(d), dtype=F64)
-        one = torch.zeros(n, d, dtype=F64)
+        const = torch.full((n, d), a / math.sqrt(d), dtype=F64, device=default_device())
+        one = torch.zeros(n, d, dtype=F64, device=default_device())
         one[:, 0] = a
         assert_close(crit.feature_norms4(const), _scalar(n * n * a**4 / d, const), _qtol(const),
                      claim="Lemma 3.4 lower bound attained by a constant matrix", inputs=const)
@@ -318,7 +319,7 @@ def necessity_exclude_diagonal() -> str:
     def refutes(z):
         c = covariance_matrix(z)
         d = c.shape[-1]
-        mx = c.masked_fill(torch.eye(d, dtype=torch.bool), float("-inf")).amax(-1).sum() / (d * 0.5)
+        mx = c.masked_fill(torch.eye(d, dtype=torch.bool, device=c.device), float("-inf")).amax(-1).sum() / (d * 0.5)
         return bool(with_diag(z, 0.5) > mx + math.log(d - 1) + 1e-6)
 
     z = find_counterexample(embeddings(n=(2, 6), d=(2, 6), kinds=("gaussian",), scales=(1.0,)), refutes,
