@@ -6,6 +6,9 @@
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Any, Iterator
+
 from hypothesis import HealthCheck, settings
 
 PROFILES = {
@@ -31,3 +34,18 @@ def load_profile(name: str) -> None:
     if name not in PROFILES:
         raise ValueError(f"unknown Hypothesis profile {name!r}; use one of {sorted(PROFILES)}")
     settings.load_profile(name)
+
+
+@contextmanager
+def temporary_profile(name: str, parent: str | None = None, **overrides: Any) -> Iterator[None]:
+    """Load profile ``name``: ``parent`` (default: the active profile) with ``overrides``; the previously
+    active profile comes back on exit (used by the report and by the tests of failing properties)."""
+    register_profiles()
+    previous = settings.get_current_profile_name()
+    base = settings.get_profile(parent) if parent is not None else settings.default
+    settings.register_profile(name, parent=base, **overrides)
+    settings.load_profile(name)
+    try:
+        yield
+    finally:
+        settings.load_profile(previous)

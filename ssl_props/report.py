@@ -231,23 +231,20 @@ def run_report_command(args: Any) -> int:
 
 
 def _run_report(args: Any) -> int:
-    from hypothesis import core, settings
+    from hypothesis import core
 
-    from .profiles import register_profiles
+    from .profiles import temporary_profile
 
-    register_profiles()
     # the report's own profile: the chosen one without the example database, so that nothing replayed
     # from earlier runs changes the verdicts or counterexamples; the caller's profile and seed come back after
-    previous_profile, previous_seed = settings.get_current_profile_name(), core.global_force_seed
-    settings.register_profile("_report", parent=settings.get_profile(args.profile), database=None)
-    settings.load_profile("_report")
-    if args.seed is not None:
-        core.global_force_seed = args.seed  # what pytest's --hypothesis-seed does
-    try:
-        return _write_report(args)
-    finally:
-        settings.load_profile(previous_profile)
-        core.global_force_seed = previous_seed
+    previous_seed = core.global_force_seed
+    with temporary_profile("_report", parent=args.profile, database=None):
+        if args.seed is not None:
+            core.global_force_seed = args.seed  # what pytest's --hypothesis-seed does
+        try:
+            return _write_report(args)
+        finally:
+            core.global_force_seed = previous_seed
 
 
 def _write_report(args: Any) -> int:

@@ -9,12 +9,19 @@ import math
 
 import pytest
 import torch
-from hypothesis import Phase, settings
+from hypothesis import Phase
 
-from ssl_props.graphs import augmentation_graph, dirichlet_energy, laplacian
 from ssl_props.checks import balestriero2022 as r
-from ssl_props.spectral import (centred_eigh, laplacian_eigenmaps, simclr_loss, vicreg_closed_form, vicreg_linear_loss,
-                                vicreg_spectral_loss)
+from ssl_props.graphs import augmentation_graph, dirichlet_energy, laplacian
+from ssl_props.profiles import temporary_profile
+from ssl_props.spectral import (
+    centred_eigh,
+    laplacian_eigenmaps,
+    simclr_loss,
+    vicreg_closed_form,
+    vicreg_linear_loss,
+    vicreg_spectral_loss,
+)
 
 from .helpers import violation_of
 
@@ -25,13 +32,9 @@ def no_shrink():
     L-BFGS example costs minutes) and without the explain phase; the message still carries the input.
     Derandomised whatever the run's seed: a mutant can be invisible on some inputs (β ↔ γ swapped on a graph
     whose active eigenvalues are all 0), and a demonstration that the property catches it must not flake."""
-    previous = settings.get_current_profile_name()
-    settings.register_profile("_balestriero_no_shrink", parent=settings.get_profile(previous),
-                              phases=(Phase.explicit, Phase.reuse, Phase.generate), print_blob=False,
-                              derandomize=True, database=None)
-    settings.load_profile("_balestriero_no_shrink")
-    yield
-    settings.load_profile(previous)
+    with temporary_profile("_balestriero_no_shrink", phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                           print_blob=False, derandomize=True, database=None):
+        yield
 
 
 def top_eigenvectors(g, k, *, beta=1.0, gamma=1.0):

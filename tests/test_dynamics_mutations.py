@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import Phase, settings
+from hypothesis import Phase
 
 from ssl_props.dynamics import LinearState, byol_field, directpred_predictor, mode_field
 from ssl_props.dynamics import checks_tian2021 as T
 from ssl_props.dynamics import checks_wang2021 as W
+from ssl_props.profiles import temporary_profile
 from ssl_props.properties import PropertyViolation
 
 
 @pytest.fixture(autouse=True)
 def _no_shrinking():
     """A failing check would shrink its seed (many re-simulations); the failure itself is what is tested."""
-    prev = settings._current_profile
-    settings.register_profile("_dynamics_mutations", parent=settings.get_profile(prev or "default"), database=None,
-                              phases=[Phase.explicit, Phase.reuse, Phase.generate])
-    settings.load_profile("_dynamics_mutations")
-    yield
-    settings.load_profile(prev or "default")
+    with temporary_profile("_dynamics_mutations", database=None, phases=(Phase.explicit, Phase.reuse, Phase.generate)):
+        yield
 
 
 def no_stop_gradient(state, X, Xp, **kw):

@@ -6,10 +6,11 @@ from functools import partial
 
 import pytest
 import torch
-from hypothesis import Phase, settings
+from hypothesis import Phase
 
 from ssl_props.checks import terver2025 as c, terver2025_equilibria as e
 from ssl_props.dynamics import terver as tv
+from ssl_props.profiles import temporary_profile
 
 from .helpers import violation_of
 
@@ -17,12 +18,8 @@ from .helpers import violation_of
 @pytest.fixture
 def no_shrink():
     """Mutations fail on purpose: skip Hypothesis's shrink and explain phases (each would re-run flows)."""
-    previous = settings.get_current_profile_name()
-    settings.register_profile("_terver_no_shrink", parent=settings.default, database=None,
-                              phases=(Phase.explicit, Phase.generate))
-    settings.load_profile("_terver_no_shrink")
-    yield
-    settings.load_profile(previous)
+    with temporary_profile("_terver_no_shrink", database=None, phases=(Phase.explicit, Phase.generate)):
+        yield
 
 
 def ema_with_gradient_through_target(state, mom, lam=0.0, beta=1.0):

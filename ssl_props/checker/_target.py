@@ -27,7 +27,6 @@ from ..tolerances import EPS, SAFETY, sum_of_products
 
 PREDICTOR_SIGNATURE = ("p", "z")
 DEFAULT_MAX_EXAMPLES = 25  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
-_NOT_PARAMS = ("gather_distributed",)  # keywords of registered losses that are not loss parameters
 
 
 class SkipCheck(Exception):
@@ -121,17 +120,12 @@ class LossTarget:
     def reference_label(self) -> str:
         """``simclr(temperature=0.5)``: the reference with its defaults and the given parameters."""
         assert self.like is not None
-        return format_call(self.like.name, {**loss_parameters(self.like), **self.params})
+        return format_call(self.like.name, {**self.like.defaults, **self.params})
 
 
 def format_call(name: str, params: dict[str, Any]) -> str:
     """``simclr(temperature=0.5)``."""
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
-
-
-def loss_parameters(info: LossInfo) -> dict[str, Any]:
-    """The keyword parameters (and defaults) of a registered loss, without distributed plumbing."""
-    return {k: v for k, v in info.defaults.items() if k not in _NOT_PARAMS}
 
 
 def _check_callable(fn: object) -> str:
@@ -174,7 +168,7 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
     if params and info is None:
         raise InvalidArgument(f"params={params!r} are parameters of the reference: pass like=NAME too")
     if info is not None:
-        known = loss_parameters(info)
+        known = info.defaults
         unknown = sorted(set(params) - set(known))
         if unknown:
             raise InvalidArgument(f"unknown parameter(s) {unknown} for {info.name}; known: {sorted(known) or 'none'}")

@@ -19,7 +19,7 @@ from ..losses import LOSSES, LossInfo
 from ..properties import PropertyViolation
 from ..tolerances import sum_of_products
 from ._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
-                      loss_parameters, loss_scale, run_property, evaluate, rounding_noise, value_and_grads, value_tolerance)
+                      loss_scale, run_property, evaluate, rounding_noise, value_and_grads, value_tolerance)
 from .checks import WELL_POSED, source, symmetry_defects
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
@@ -193,7 +193,7 @@ def check_shares_reference_symmetries(target: LossTarget) -> str:
 
 
 def _param_grid(info: LossInfo) -> list[dict[str, Any]]:
-    defaults = loss_parameters(info)
+    defaults = info.defaults
     axes = {k: tuple(dict.fromkeys((defaults[k], *info.param_grid.get(k, ())))) for k in defaults if k in info.param_grid}
     keys = list(axes)
     return [dict(zip(keys, vals)) for vals in itertools.product(*(axes[k] for k in keys))] or [{}]
