@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from ssl_props.checks.garrido2023 import check_identity, identity_residual
+from ssl_props.papers.garrido2023.duality import check_identity, identity_residual
 from ssl_props.device import resolve_device
 from ssl_props.strategies import make_embeddings
 

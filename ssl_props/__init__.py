@@ -5,8 +5,8 @@
 * :mod:`ssl_props.registry`: the theorem registry (``python -m ssl_props list``);
 * :mod:`ssl_props.results`: the registered results, one module per paper.
 """
-from ._validation import InvalidArgument
-from .registry import Check, Paper, Theorem, all_theorems, get_theorem
+from ssl_props._validation import InvalidArgument
+from ssl_props.registry import Check, Paper, Theorem, all_theorems, get_theorem
 
 __version__ = "0.1.0"
 
@@ -15,7 +15,7 @@ def __getattr__(name: str):
     # check_loss pulls in the checker (and Hypothesis); import it on first use so that
     # `python -m ssl_props list` stays fast
     if name == "check_loss":
-        from .checker import check_loss
+        from ssl_props.checker import check_loss
 
         return check_loss
     raise AttributeError(f"module 'ssl_props' has no attribute {name!r}")

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import torch
 
+from ssl_props.errors import InvalidArgument
+
 __all__ = ["InvalidArgument", "check_embeddings", "check_pair", "check_positive", "check_interval"]
-
-
-class InvalidArgument(ValueError):
-    """A public function of ssl_props was called with an argument it cannot accept."""
 
 
 def describe(t: object) -> str:

@@ -8,11 +8,8 @@ import argparse
 import json
 import sys
 
-from .registry import Theorem, all_theorems
-
-
-class UsageError(Exception):
-    """A usage or input error: printed as one line, exit code 2."""
+from ssl_props.errors import UsageError
+from ssl_props.registry import Theorem, all_theorems
 
 
 def _check_counts(t: Theorem) -> dict[str, int]:
@@ -59,13 +56,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .checker.cli import run_check_command
+    from ssl_props.checker.cli import run_check_command
 
     return run_check_command(args)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import run_report_command
+    from ssl_props.report import run_report_command
 
     return run_report_command(args)
 

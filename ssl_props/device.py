@@ -10,7 +10,7 @@ import os
 
 import torch
 
-from ._validation import InvalidArgument
+from ssl_props._validation import InvalidArgument
 
 ENV_VAR = "SSL_PROPS_DEVICE"
 DEFAULT_DTYPE = torch.float64  # identities are checked in float64 (see ssl_props.tolerances)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.distributed as dist
 
-from .tolerances import sum_of_products
+from ssl_props.tolerances import sum_of_products, value_tolerance
 
 __all__ = ["gather_with_grad", "gather_pair", "is_distributed", "rank_and_world", "compare_data_parallel",
            "DistributedComparison"]
@@ -166,10 +166,9 @@ def compare_data_parallel(fns: Sequence[Callable] | Callable, inputs: Sequence[t
 
     One group of processes serves all losses and inputs (spawning costs seconds). ``fns`` must be
     picklable (module-level functions or ``functools.partial`` of them); each input's batch must be
-    divisible by ``world_size``. Tolerances: the loss as :func:`ssl_props.checker._target.value_tolerance`;
+    divisible by ``world_size``. Tolerances: the loss as :func:`ssl_props.tolerances.value_tolerance`;
     gradients ``SAFETY · n·d · k · eps · ‖g‖_∞`` (k extra rounded sums from the collectives' reduction).
     """
-    from .checker._target import value_tolerance
 
     fns = [fns] if callable(fns) else list(fns)
     labels = list(labels) if labels is not None else [getattr(f, "__name__", repr(f)) for f in fns]

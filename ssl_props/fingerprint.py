@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from .strategies import random_orthogonal
+from ssl_props.strategies import random_orthogonal
 
 Transform = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 

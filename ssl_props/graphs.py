@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
-from ._validation import InvalidArgument, check_interval, describe
-from .device import DEFAULT_DTYPE, resolve_device
+from ssl_props._validation import InvalidArgument, check_interval, describe
+from ssl_props.device import DEFAULT_DTYPE, resolve_device
 
 __all__ = ["augmentation_graph", "label_graph", "check_relation_matrix", "degrees", "laplacian", "component_labels", "n_components",
            "dirichlet_energy", "laplacian_quadratic", "positive_pairs", "one_hot", "PlantedGraph",

@@ -29,6 +29,12 @@ def register_profiles() -> None:
         settings.register_profile(name, suppress_health_check=_SUPPRESS, report_multiple_bugs=False, **kw)
 
 
+def budget(fraction: float, floor: int = 10) -> settings:
+    """Settings running ``fraction`` of the active profile's ``max_examples`` (for expensive checks:
+    a Monte Carlo or an optimisation per example), never fewer than ``floor``."""
+    return settings(max_examples=max(floor, int(settings.default.max_examples * fraction)))
+
+
 def load_profile(name: str) -> None:
     register_profiles()
     if name not in PROFILES:

@@ -12,7 +12,7 @@ import torch
 from hypothesis import HealthCheck, Phase, find, settings, strategies as st
 from hypothesis.errors import NoSuchExample
 
-from ._validation import describe
+from ssl_props._validation import describe
 
 
 class PropertyViolation(AssertionError):

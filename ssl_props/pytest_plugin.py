@@ -27,14 +27,14 @@ class LossCheck:
     """One check bound to one loss; calling it runs the check and raises on failure."""
 
     def __init__(self, target: Any, check: Callable[[Any], Any]):
-        from .checker import check_id
+        from ssl_props.checker import check_id
 
         self.target, self.check, self.id = target, check, check_id(check)
 
     def __call__(self) -> None:
         import pytest
 
-        from .checker import run_check
+        from ssl_props.checker import run_check
 
         result = run_check(self.target, self.check)
         if result.status == "skipped":
@@ -61,7 +61,7 @@ def parametrize_with_loss_checks(fn: Callable, like: str | None = None, params: 
     """
     import pytest
 
-    from .checker import check_id, iter_checks, make_target
+    from ssl_props.checker import check_id, iter_checks, make_target
 
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, max_examples=max_examples)

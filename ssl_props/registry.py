@@ -20,10 +20,10 @@ A check is a zero-argument callable for the runner. Checks that are properties o
 accept keyword overrides of the functions they test (``check(lc=buggy_lc)``), which is how
 ``tests/`` shows that each property can fail.
 
-How to add a paper: write ``ssl_props/results/<paper key>.py`` (the module's name is the paper key,
-e.g. ``garrido2023``) defining a :class:`Paper`
-and calling :func:`register` once per result; the module is discovered automatically. Then add
-``theorems/test_<firstauthor><year>_<topic>.py`` with two lines (see the existing ones).
+How to add a paper: make a package ``ssl_props/papers/<paper key>/`` (the folder's name is the paper
+key, e.g. ``garrido2023``) whose ``__init__`` imports its ``records`` module, which defines a
+:class:`Paper` and calls :func:`register` once per result; the package is discovered automatically.
+Then add ``theorems/test_<firstauthor><year>_<topic>.py`` with two lines (see the existing ones).
 """
 from __future__ import annotations
 
@@ -136,24 +136,34 @@ def register(theorem: Theorem) -> Theorem:
     return theorem
 
 
-def _load(paper: str | None = None) -> None:
-    """Import the result modules: ``results/<paper>.py`` only when a paper key is given (one paper's
-    tests never depend on another's module), else every public module of the package."""
-    from . import results
+PAPERS_PACKAGE = "ssl_props.papers"
 
-    names = [m.name for m in pkgutil.iter_modules(results.__path__) if not m.name.startswith("_")]
-    for name in names if paper is None else [n for n in names if n == paper]:
-        importlib.import_module(f"{results.__name__}.{name}")
+
+def paper_keys() -> tuple[str, ...]:
+    """The keys of the paper packages under :data:`PAPERS_PACKAGE` (found on disk, never listed by hand)."""
+    papers = importlib.import_module(PAPERS_PACKAGE)
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(papers.__path__) if m.ispkg and not m.name.startswith("_")))
+
+
+def load_papers(paper: str | None = None) -> None:
+    """Import the paper packages: only ``papers/<paper>/`` when a paper key is given (one paper's tests
+    never depend on another's package), else every one. Importing a package registers its results
+    (and its figures)."""
+    for name in paper_keys() if paper is None else [n for n in paper_keys() if n == paper]:
+        importlib.import_module(f"{PAPERS_PACKAGE}.{name}")
+
 
 
 def all_theorems(paper: str | None = None) -> tuple[Theorem, ...]:
-    """Every registered theorem (optionally of one paper key), in registration order."""
-    _load(paper)
-    return tuple(t for t in _THEOREMS.values() if paper is None or t.paper.key == paper)
+    """Every registered theorem (optionally of one paper key): papers in key order, each in registration order."""
+    load_papers(paper)
+    order = {key: i for i, key in enumerate(paper_keys())}  # papers by key, whatever imported them first
+    chosen = [t for t in _THEOREMS.values() if paper is None or t.paper.key == paper]
+    return tuple(sorted(chosen, key=lambda t: order.get(t.paper.key, len(order))))  # stable: registration order within a paper
 
 
 def get_theorem(theorem_id: str) -> Theorem:
-    _load(theorem_id.split(".", 1)[0])
+    load_papers(theorem_id.split(".", 1)[0])
     try:
         return _THEOREMS[theorem_id]
     except KeyError:

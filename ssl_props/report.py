@@ -25,7 +25,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from .registry import Check, Theorem, check_id, iter_checks, run_check
+from ssl_props.errors import UsageError
+from ssl_props.registry import Check, Theorem, check_id, iter_checks, run_check
 
 SCHEMA = "ssl-props/report/v1"
 PACKAGES = ("ssl-props", "torch", "hypothesis", "numpy", "scipy", "sympy", "matplotlib", "pytest")
@@ -113,7 +114,7 @@ def environment(profile: str, seed: int | None) -> dict[str, Any]:
     import torch
     from hypothesis import settings
 
-    from .device import DEFAULT_DTYPE, default_device
+    from ssl_props.device import DEFAULT_DTYPE, default_device
 
     versions = {}
     for p in PACKAGES:
@@ -199,7 +200,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def write_figures(out: Path, seed: int = 0) -> list[dict[str, str]]:
-    from .figures import all_figures
+    from ssl_props.figures import all_figures
 
     (out / "figures").mkdir(parents=True, exist_ok=True)
     written = []
@@ -212,8 +213,7 @@ def write_figures(out: Path, seed: int = 0) -> list[dict[str, str]]:
 
 def run_report_command(args: Any) -> int:
     """``report`` subcommand: exit 0 when every check passed, 1 otherwise."""
-    from .cli import UsageError
-    from .device import ENV_VAR, resolve_device
+    from ssl_props.device import ENV_VAR, resolve_device
 
     try:
         device = resolve_device(args.ssl_device)
@@ -233,7 +233,7 @@ def run_report_command(args: Any) -> int:
 def _run_report(args: Any) -> int:
     from hypothesis import core
 
-    from .profiles import temporary_profile
+    from ssl_props.profiles import temporary_profile
 
     # the report's own profile: the chosen one without the example database, so that nothing replayed
     # from earlier runs changes the verdicts or counterexamples; the caller's profile and seed come back after
@@ -248,8 +248,6 @@ def _run_report(args: Any) -> int:
 
 
 def _write_report(args: Any) -> int:
-    from .cli import UsageError
-
     pairs = list(iter_checks(args.paper))
     if args.only:
         pairs = [(t, c) for t, c in pairs if any(s in check_id(t, c) for s in args.only)]

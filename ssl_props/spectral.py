@@ -17,9 +17,9 @@ from typing import Callable
 
 import torch
 
-from . import tolerances
-from ._validation import InvalidArgument, check_embeddings, check_positive, describe
-from .graphs import check_relation_matrix, component_labels, dirichlet_energy, laplacian, laplacian_quadratic, positive_pairs
+from ssl_props import tolerances
+from ssl_props._validation import InvalidArgument, check_embeddings, check_positive, describe
+from ssl_props.graphs import check_relation_matrix, component_labels, dirichlet_energy, laplacian, laplacian_quadratic, positive_pairs
 
 __all__ = ["covariance", "vicreg_spectral_loss", "vicreg_hinge_loss", "centred_eigh", "vicreg_closed_form",
            "vicreg_closed_form_loss", "laplacian_eigenmaps", "vicreg_linear_loss", "vicreg_linear_closed_form",

@@ -19,8 +19,8 @@ from typing import Sequence
 import torch
 from hypothesis import assume, strategies as st
 
-from ._validation import InvalidArgument, check_interval
-from .device import DEFAULT_DTYPE, resolve_device
+from ssl_props._validation import InvalidArgument, check_interval
+from ssl_props.device import DEFAULT_DTYPE, resolve_device
 
 __all__ = ["KINDS", "DEGENERATE_KINDS", "shapes", "embeddings", "degenerate_embeddings", "view_pairs",
            "orthogonal_matrices", "normalized_embeddings", "symbolic_shapes", "make_embeddings",

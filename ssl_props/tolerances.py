@@ -51,3 +51,18 @@ def monte_carlo(std: float, n: int, sigmas: float = 6.0) -> float:
     run never flakes and a random one practically never does.
     """
     return sigmas * std / math.sqrt(n)
+
+
+def value_tolerance(value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor | None,
+                    gb: torch.Tensor | None, scale: float = 0.0) -> float:
+    """float64 tolerance for a loss value: ``SAFETY · n·d · eps · (|L| + Σ|z ⊙ ∂L/∂z| + scale)``.
+
+    Rounding each input entry (relative eps) moves L by about ``Σ|z ∂L/∂z|`` (first-order
+    sensitivity, which also captures cancellation from large offsets); ``scale`` (:func:`ssl_props.checker._target.loss_scale`)
+    is the size of the terms L is computed from; each intermediate sum has at most n·d terms
+    (Higham §3.1), hence the factor.
+    """
+    sens = sum(float((z.detach() * g).abs().sum()) for z, g in ((a, ga), (b, gb)) if g is not None)
+    n, d = a.shape[-2:]
+    return float(sum_of_products(value.dtype if value.is_floating_point() else torch.float64, n * d,
+                                 abs(float(value)) + sens + scale))

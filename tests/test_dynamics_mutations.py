@@ -8,8 +8,9 @@ import torch
 from hypothesis import Phase
 
 from ssl_props.dynamics import LinearState, byol_field, directpred_predictor, mode_field
-from ssl_props.dynamics import checks_tian2021 as T
-from ssl_props.dynamics import checks_wang2021 as W
+from ssl_props.papers.tian2021 import alignment_and_fixed_points as TA
+from ssl_props.papers.tian2021 import conservation_and_collapse as T
+from ssl_props.papers.wang2021 import thresholds as W
 from ssl_props.profiles import temporary_profile
 from ssl_props.properties import PropertyViolation
 
@@ -61,7 +62,7 @@ def test_non_collapse_fails_with_frozen_ema():
 
 def test_mode_equations_fail_with_wrong_ema():
     with pytest.raises(PropertyViolation, match="Eqns 11-13"):
-        T.numeric_eqn11(field=wrong_ema)
+        TA.numeric_eqn11(field=wrong_ema)
 
 
 def test_collapse_fails_when_stop_gradient_cannot_be_removed():
@@ -90,12 +91,12 @@ def test_same_subspace_fails_for_a_collapsing_directcopy():
 
 def test_directpred_check_fails_for_wrong_power():
     with pytest.raises(PropertyViolation, match="Eqn 18"):
-        T.numeric_eqn18(predictor=lambda F, e: directpred_predictor(F @ F, e))
+        TA.numeric_eqn18(predictor=lambda F, e: directpred_predictor(F @ F, e))
 
 
 def test_threshold_fails_with_wrong_weight_decay_sign():
     with pytest.raises(PropertyViolation, match="Eqn 16"):
-        T.numeric_eqn16(modes=lambda p, s, tau, **kw: mode_field(p, s, tau, **{**kw, "eta": -kw["eta"]}))
+        TA.numeric_eqn16(modes=lambda p, s, tau, **kw: mode_field(p, s, tau, **{**kw, "eta": -kw["eta"]}))
 
 
 def test_sgd_threshold_fails_without_stop_gradient():
@@ -103,7 +104,7 @@ def test_sgd_threshold_fails_without_stop_gradient():
         W.numeric_sgd_threshold(stop_gradient=False)
 
 
-@pytest.mark.parametrize("necessity", [T.necessity_eqn11_aligned, T.necessity_eqn14_same_decay, T.necessity_eqn18_psd,
+@pytest.mark.parametrize("necessity", [TA.necessity_eqn11_aligned, TA.necessity_eqn14_same_decay, TA.necessity_eqn18_psd,
                                        W.necessity_same_init_threshold, W.necessity_sgd_stop_gradient])
 def test_new_necessity_checks_return_a_counterexample(necessity):
     """tian2021.eq11/eq14/eq18, wang2021.directcopy/sgd: each necessity check returns its counterexample."""

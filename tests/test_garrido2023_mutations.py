@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from ssl_props.checks import garrido2023 as c, garrido2023_norms as cn
+from ssl_props.papers.garrido2023 import duality as c
+from ssl_props.papers.garrido2023 import norm_bounds as cn
 from ssl_props.losses import criteria as crit
 from ssl_props.losses.contrastive import simclr
 from ssl_props.losses.vicreg import covariance_matrix

@@ -13,7 +13,8 @@ import pytest
 lightly_loss = pytest.importorskip("lightly.loss")
 
 from ssl_props.checker import check_loss  # noqa: E402
-from ssl_props.checker._target import Case, value_and_grads, value_tolerance  # noqa: E402
+from ssl_props.tolerances import value_tolerance
+from ssl_props.checker._target import Case, value_and_grads  # noqa: E402
 from ssl_props.losses import LOSSES  # noqa: E402
 
 

@@ -8,8 +8,10 @@ import pytest
 import torch
 from hypothesis import Phase
 
-from ssl_props.checks import terver2025 as c, terver2025_equilibria as e
-from ssl_props.dynamics import terver as tv
+from ssl_props.papers.terver2025 import gradient_fields as c
+from ssl_props.papers.terver2025 import equilibria as e
+from ssl_props.dynamics import moments_model as tv
+from ssl_props.papers.terver2025 import closed_forms as cf
 from ssl_props.profiles import temporary_profile
 
 from .helpers import violation_of
@@ -40,12 +42,12 @@ def ema_replaced_by_copy(state, x, y, lam, lr, *, momentum=None):
 
 def predictor_transposed(A, mom, lam):
     """Slip: [xyᵀ] used instead of [yxᵀ] in B = A[yxᵀ]AᵀW⁻¹."""
-    return tv.equilibrium_predictor(A, tv.ViewMoments(mom.xx, mom.yx.mT, mom.yy), lam)
+    return cf.equilibrium_predictor(A, tv.ViewMoments(mom.xx, mom.yx.mT, mom.yy), lam)
 
 
 def radii_without_half(rho, tau, lam):
     """Slip: (|τ| ∓ √Δ)/ρ, the factor ½ forgotten."""
-    r1, r2 = tv.sphere_radii(rho, tau, lam)
+    r1, r2 = cf.sphere_radii(rho, tau, lam)
     return 2 * r1, 2 * r2
 
 

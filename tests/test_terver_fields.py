@@ -1,4 +1,4 @@
-"""The Terver et al. (2025) procedures' fields and tools (:mod:`ssl_props.dynamics.terver`) against independent
+"""The Terver et al. (2025) procedures' fields and tools (:mod:`ssl_props.dynamics.moments_model`) against independent
 computations: the paper's formulas written out, autograd of the objectives, finite differences, symmetries."""
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from ssl_props._validation import InvalidArgument
-from ssl_props.checks import terver2025 as c, terver2025_equilibria as e
-from ssl_props.dynamics import terver as tv
+from ssl_props.papers.terver2025 import gradient_fields as c
+from ssl_props.papers.terver2025 import equilibria as e
+from ssl_props.dynamics import moments_model as tv
+from ssl_props.papers.terver2025 import closed_forms as cf
 
 DT = torch.float64
 
@@ -94,14 +96,14 @@ def test_loop_integral_is_zero_for_a_gradient_and_matches_stokes():
 
 def test_prop45_closed_form_and_radii():
     case = e._scalar_case(3, 1.0, 1.0, 0.1)
-    r1, r2 = tv.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
+    r1, r2 = cf.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
     assert math.isclose(float(r1), (1 - math.sqrt(0.6)) / 2) and math.isclose(float(r2), (1 + math.sqrt(0.6)) / 2)
     for r in (r1, r2):
         A = torch.tensor([[[0.6], [0.0], [0.8]]], dtype=DT) * r
-        B = tv.equilibrium_predictor(A, case.mom, case.lam)
+        B = cf.equilibrium_predictor(A, case.mom, case.lam)
         assert float(tv.flatten(tv.sg_field((A, B), case.mom, case.lam)).abs().max()) < 1e-14
-        assert float(tv.prop45_residual(A.mT @ A, case.mom, case.lam).abs().max()) < 1e-14
-    assert bool(torch.isnan(tv.sphere_radii(torch.tensor(1.0), torch.tensor(0.5), torch.tensor(0.1))[1]))
+        assert float(cf.prop45_residual(A.mT @ A, case.mom, case.lam).abs().max()) < 1e-14
+    assert bool(torch.isnan(cf.sphere_radii(torch.tensor(1.0), torch.tensor(0.5), torch.tensor(0.1))[1]))
 
 
 def test_transversal_spectrum_separates_the_kernel():
@@ -134,7 +136,7 @@ def test_procedure_step_detaches_the_target():
 
 
 def test_pool_cases_converge_to_stable_full_rank_equilibria():
-    """The documented margins of :data:`ssl_props.checks.terver2025.POOL` (σ_min > 0.5, gap ≥ 0.03)."""
+    """The documented margins of :data:`ssl_props.papers.terver2025.gradient_fields.POOL` (σ_min > 0.5, gap ≥ 0.03)."""
     for spec in c.POOL:
         case = c.make_case(*spec)
         st, corr = c._limits(case, "sg")

@@ -25,11 +25,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
-from .._validation import InvalidArgument
-from . import checks as _c, collapse as _col, conformance as _conf
-from ._target import Case, CheckFailed, LossTarget, SkipCheck, make_target
-from .conformance import identify
-from .report import SCHEMA, CheckReport, CheckResult
+from ssl_props._validation import InvalidArgument
+from ssl_props.checker import checks as _c, collapse as _col, conformance as _conf
+from ssl_props.checker._target import Case, CheckFailed, LossTarget, SkipCheck, make_target
+from ssl_props.checker.conformance import identify
+from ssl_props.checker.report import SCHEMA, CheckReport, CheckResult
 
 __all__ = ["check_loss", "iter_checks", "check_id", "run_check", "identify", "make_target", "CheckReport",
            "CheckResult", "CheckFailed", "LossCheckFailed", "Case", "LossTarget", "SCHEMA", "SkipCheck"]

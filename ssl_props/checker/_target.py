@@ -6,7 +6,6 @@
   Hypothesis draws cases, the report prints them, ``Case(**d).build()`` rebuilds the tensors;
 * :func:`run_property`: runs a property over Hypothesis cases (derandomised) and turns the shrunk
   failure into a :class:`CheckFailed` carrying the counterexample;
-* :func:`value_tolerance`: the one derived float64 tolerance for comparing two loss values.
 """
 from __future__ import annotations
 
@@ -18,12 +17,12 @@ from typing import Any, Callable, Sequence
 import torch
 from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings, strategies as st
 
-from .._validation import InvalidArgument, check_pair, describe
-from ..device import resolve_device
-from ..losses import LossInfo, get_loss
-from ..properties import PropertyViolation
-from ..strategies import make_embeddings
-from ..tolerances import EPS, SAFETY, sum_of_products
+from ssl_props._validation import InvalidArgument, check_pair, describe
+from ssl_props.device import resolve_device
+from ssl_props.losses import LossInfo, get_loss
+from ssl_props.properties import PropertyViolation
+from ssl_props.strategies import make_embeddings
+from ssl_props.tolerances import EPS, SAFETY
 
 PREDICTOR_SIGNATURE = ("p", "z")
 DEFAULT_MAX_EXAMPLES = 25  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
@@ -179,7 +178,7 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
     allowed_families = ("sample-contrastive", "dimension-contrastive", "non-contrastive-predictor")
     if family is not None and family not in allowed_families:
         raise InvalidArgument(f"family={family!r}; use one of {allowed_families}")
-    from ..losses._registry import Invariance
+    from ssl_props.losses._registry import Invariance
     allowed_inv = set(Invariance.__args__)  # type: ignore[attr-defined]
     if invariances is not None and set(invariances) - allowed_inv:
         raise InvalidArgument(f"unknown invariances {sorted(set(invariances) - allowed_inv)}; allowed: {sorted(allowed_inv)}")
@@ -252,21 +251,6 @@ def loss_scale(fn: Callable, a: torch.Tensor, b: torch.Tensor) -> float:
     except Exception:  # noqa: BLE001 - only a tolerance ingredient: a loss that fails here gets none
         return 0.0
     return v if math.isfinite(v) else 0.0
-
-
-def value_tolerance(value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor | None,
-                    gb: torch.Tensor | None, scale: float = 0.0) -> float:
-    """float64 tolerance for a loss value: ``SAFETY · n·d · eps · (|L| + Σ|z ⊙ ∂L/∂z| + scale)``.
-
-    Rounding each input entry (relative eps) moves L by about ``Σ|z ∂L/∂z|`` (first-order
-    sensitivity, which also captures cancellation from large offsets); ``scale`` (:func:`loss_scale`)
-    is the size of the terms L is computed from; each intermediate sum has at most n·d terms
-    (Higham §3.1), hence the factor.
-    """
-    sens = sum(float((z.detach() * g).abs().sum()) for z, g in ((a, ga), (b, gb)) if g is not None)
-    n, d = a.shape[-2:]
-    return float(sum_of_products(value.dtype if value.is_floating_point() else torch.float64, n * d,
-                                 abs(float(value)) + sens + scale))
 
 
 def rounding_noise(fn: Callable, a: torch.Tensor, b: torch.Tensor, draws: int = 2) -> tuple[float, float]:

@@ -13,12 +13,13 @@ from typing import Callable
 
 import torch
 
-from ..fingerprint import TRANSFORMS, classify
-from ..properties import PropertyViolation
-from ..strategies import DEGENERATE_KINDS
-from ..tolerances import EPS, SAFETY
-from ._target import (Case, CheckFailed, LossTarget, cases, evaluate, loss_scale, rounding_noise, run_examples,
-                      run_property, value_and_grads, value_tolerance)
+from ssl_props.fingerprint import TRANSFORMS, classify
+from ssl_props.properties import PropertyViolation
+from ssl_props.strategies import DEGENERATE_KINDS
+from ssl_props.tolerances import EPS, SAFETY
+from ssl_props.tolerances import value_tolerance
+from ssl_props.checker._target import (Case, CheckFailed, LossTarget, cases, evaluate, loss_scale, rounding_noise, run_examples,
+                      run_property, value_and_grads)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
 SCALES = (1.0, 1e-3, 1e3)  # tiny and huge variances are where implementations break
@@ -307,7 +308,7 @@ def check_stop_gradient(target: LossTarget) -> str:
 
 @source("data-parallel equivalence: k gloo processes on shards = one process on the full batch (lightly #1977, #1528)")
 def check_distributed_equivalence(target: LossTarget, *, world_size: int = 2) -> str:
-    from ..distributed import compare_data_parallel
+    from ssl_props.distributed import compare_data_parallel
 
     inputs = [Case(world_size * 2, 3, seed=1).build("cpu"), Case(world_size * 3, 5, seed=2, view="same_kind").build("cpu")]
     try:

@@ -15,12 +15,10 @@ import os
 import sys
 from typing import Any, Callable
 
-from .._validation import InvalidArgument
+from ssl_props.errors import InvalidArgument, UsageError
 
 
 def _usage_error(msg: str) -> Exception:
-    from ..cli import UsageError  # late import: ssl_props.cli imports this module lazily too
-
     return UsageError(msg)
 
 
@@ -43,7 +41,7 @@ def load_target(spec: str) -> Callable[..., Any]:
     except SystemExit as e:
         raise _usage_error(f"importing {path} called sys.exit({e.code})") from None
     except Exception as e:  # noqa: BLE001 - any import failure is an input error, reported on one line
-        if type(e).__name__ == "UsageError":
+        if isinstance(e, UsageError):
             raise
         raise _usage_error(f"cannot import {path}: {type(e).__name__}: {e}") from None
     finally:
@@ -77,7 +75,7 @@ def parse_params(items: list[str]) -> dict[str, Any]:
 
 def run_check_command(args: argparse.Namespace) -> int:
     """Entry point of ``ssl-props check``: run :func:`ssl_props.checker.check_loss` and print the report."""
-    from . import check_loss
+    from ssl_props.checker import check_loss
 
     fn = load_target(args.target)
     params = parse_params(args.param)

@@ -12,10 +12,11 @@ from typing import Callable
 
 import torch
 
-from ..fingerprint import TRANSFORMS, classify
-from ..strategies import random_orthogonal
-from ._target import Case, CheckFailed, LossTarget, evaluate, value_and_grads, value_tolerance
-from .checks import source, symmetry_defects
+from ssl_props.fingerprint import TRANSFORMS, classify
+from ssl_props.strategies import random_orthogonal
+from ssl_props.tolerances import value_tolerance
+from ssl_props.checker._target import Case, CheckFailed, LossTarget, evaluate, value_and_grads
+from ssl_props.checker.checks import source, symmetry_defects
 
 def _spread(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
     """Maximally spread unit-variance embeddings: whitened centred columns (n > d) or orthogonal rows (n ≤ d)."""

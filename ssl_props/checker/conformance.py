@@ -14,13 +14,14 @@ from typing import Any, Callable
 
 import torch
 
-from ..fingerprint import TRANSFORMS
-from ..losses import LOSSES, LossInfo
-from ..properties import PropertyViolation
-from ..tolerances import sum_of_products
-from ._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
-                      loss_scale, run_property, evaluate, rounding_noise, value_and_grads, value_tolerance)
-from .checks import WELL_POSED, source, symmetry_defects
+from ssl_props.fingerprint import TRANSFORMS
+from ssl_props.losses import LOSSES, LossInfo
+from ssl_props.properties import PropertyViolation
+from ssl_props.tolerances import sum_of_products
+from ssl_props.tolerances import value_tolerance
+from ssl_props.checker._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
+                      loss_scale, run_property, evaluate, rounding_noise, value_and_grads)
+from ssl_props.checker.checks import WELL_POSED, source, symmetry_defects
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
 REFERENCE_INPUTS = tuple(Case(n, d, kind, scale, seed, view) for seed, (n, d, kind, scale, view) in enumerate((

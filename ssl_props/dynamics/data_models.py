@@ -19,9 +19,9 @@ from typing import Sequence
 import torch
 from hypothesis import strategies as st
 
-from .._validation import InvalidArgument, check_interval
-from ..device import DEFAULT_DTYPE, resolve_device
-from ..strategies import random_orthogonal
+from ssl_props._validation import InvalidArgument, check_interval
+from ssl_props.device import DEFAULT_DTYPE, resolve_device
+from ssl_props.strategies import random_orthogonal
 
 __all__ = ["DataModel", "SPECTRUM_KINDS", "make_spectrum", "make_data_model", "threshold_sigma2", "data_models",
            "threshold_data_models", "random_init"]
@@ -97,7 +97,7 @@ def random_init(n1: int, n2: int, batch: int, *, seed: int = 0, scale: float = 0
                 symmetric_predictor: bool = False, dtype: torch.dtype = DEFAULT_DTYPE,
                 device: str | torch.device | None = None):
     """Initial ``(W, W_p, W_a = W)``: Gaussian entries of std ``scale/√n``, or ``I + scale·N/√n`` (``near_identity``)."""
-    from .fields import LinearState
+    from ssl_props.dynamics.fields import LinearState
 
     g = torch.Generator().manual_seed(int(seed))
     W = torch.randn(batch, n2, n1, generator=g, dtype=torch.float64) * scale / math.sqrt(n1)

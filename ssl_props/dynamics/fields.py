@@ -45,7 +45,7 @@ from typing import NamedTuple, Union
 
 import torch
 
-from .._validation import InvalidArgument
+from ssl_props._validation import InvalidArgument
 
 Tensor = torch.Tensor
 Scalar = Union[float, Tensor]

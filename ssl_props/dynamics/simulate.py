@@ -27,8 +27,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 
-from .._validation import InvalidArgument
-from ..device import resolve_device
+from ssl_props._validation import InvalidArgument
+from ssl_props.device import resolve_device
 
 __all__ = ["METHODS", "SimConfig", "Trajectory", "integrate", "simulate"]
 
@@ -280,7 +280,7 @@ def simulate(state0: Sequence[Tensor], X: Tensor, Xp: Tensor, config: SimConfig,
     ``field`` replaces the vector field (same signature as ``byol_field``): this is how tests inject a
     simulator without stop-gradient or with a wrong EMA update. ``field_kw`` go to the field (η, α_p, β, …).
     """
-    from .fields import LinearState, byol_field
+    from ssl_props.dynamics.fields import LinearState, byol_field
 
     f = byol_field if field is None else field
     if not isinstance(X, Tensor) or not isinstance(Xp, Tensor) or X.shape[-2:] != Xp.shape[-2:] or X.shape[-1] != X.shape[-2]:

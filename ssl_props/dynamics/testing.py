@@ -15,8 +15,8 @@ from typing import Any, Callable
 import torch
 from hypothesis import given, settings, strategies as st
 
-from ..tolerances import SAFETY, eps
-from .simulate import SimConfig, Trajectory
+from ssl_props.tolerances import SAFETY, eps
+from ssl_props.dynamics.simulate import SimConfig, Trajectory
 
 __all__ = ["richardson_tol", "twice", "run_property", "ORDER"]
 

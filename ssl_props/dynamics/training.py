@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import InvalidArgument, check_positive
-from ..device import resolve_device
+from ssl_props._validation import InvalidArgument, check_positive
+from ssl_props.device import resolve_device
 
 __all__ = ["train_linear_ssl"]
 

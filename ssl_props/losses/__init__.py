@@ -4,14 +4,14 @@
 >>> get_loss("vicreg").family
 'dimension-contrastive'
 """
-from . import barlow_twins as _barlow_twins, contrastive as _contrastive, criteria as _criteria  # noqa: F401
-from . import predictor as _predictor, vicreg as _vicreg  # noqa: F401
-from ._registry import LOSSES, LossInfo, get_loss, register_loss
-from .barlow_twins import barlow_twins
-from .contrastive import dcl, infonce_cross_view, simclr, simclr_abs, simclr_sq, spectral_contrastive
-from .criteria import dimension_contrastive, extract_diag, lc, lnc, sample_contrastive
-from .predictor import byol, simsiam
-from .vicreg import vicreg, vicreg_ctr, vicreg_exp
+from ssl_props.losses import barlow_twins as _barlow_twins, contrastive as _contrastive, criteria as _criteria  # noqa: F401
+from ssl_props.losses import predictor as _predictor, vicreg as _vicreg  # noqa: F401
+from ssl_props.losses._registry import LOSSES, LossInfo, get_loss, register_loss
+from ssl_props.losses.barlow_twins import barlow_twins
+from ssl_props.losses.contrastive import dcl, infonce_cross_view, simclr, simclr_abs, simclr_sq, spectral_contrastive
+from ssl_props.losses.criteria import dimension_contrastive, extract_diag, lc, lnc, sample_contrastive
+from ssl_props.losses.predictor import byol, simsiam
+from ssl_props.losses.vicreg import vicreg, vicreg_ctr, vicreg_exp
 
 __all__ = ["LOSSES", "LossInfo", "get_loss", "register_loss", "barlow_twins", "byol", "dcl", "dimension_contrastive",
            "extract_diag", "infonce_cross_view", "lc", "lnc", "sample_contrastive", "simclr", "simclr_abs",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_pair, check_positive
-from ..distributed import gather_pair
-from ._registry import register_loss
-from .criteria import off_diagonal_sq_sum
+from ssl_props._validation import check_pair, check_positive
+from ssl_props.distributed import gather_pair
+from ssl_props.losses._registry import register_loss
+from ssl_props.losses.criteria import off_diagonal_sq_sum
 
 
 def standardize(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

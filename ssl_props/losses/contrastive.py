@@ -18,9 +18,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_pair, check_positive
-from ..distributed import gather_pair
-from ._registry import register_loss
+from ssl_props._validation import check_pair, check_positive
+from ssl_props.distributed import gather_pair
+from ssl_props.losses._registry import register_loss
 
 _NEG_INF = float("-inf")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_pair
-from ..distributed import gather_pair
-from ._registry import register_loss
+from ssl_props._validation import check_pair
+from ssl_props.distributed import gather_pair
+from ssl_props.losses._registry import register_loss
 
 
 def extract_diag(a: torch.Tensor) -> torch.Tensor:

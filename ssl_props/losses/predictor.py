@@ -13,9 +13,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_pair
-from ..distributed import gather_pair
-from ._registry import register_loss
+from ssl_props._validation import check_pair
+from ssl_props.distributed import gather_pair
+from ssl_props.losses._registry import register_loss
 
 _INV = ("batch_permutation", "embedding_rotation", "feature_permutation", "positive_scale")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_pair, check_positive
-from ..distributed import gather_pair
-from ._registry import register_loss
-from .criteria import off_diagonal_sq_sum
+from ssl_props._validation import check_pair, check_positive
+from ssl_props.distributed import gather_pair
+from ssl_props.losses._registry import register_loss
+from ssl_props.losses.criteria import off_diagonal_sq_sum
 
 
 def invariance_term(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
@@ -105,7 +105,7 @@ def vicreg_ctr(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
     if z1.shape[1] < 2:
-        from .._validation import InvalidArgument
+        from ssl_props._validation import InvalidArgument
         raise InvalidArgument(f"vicreg_ctr needs embeddings of dim >= 2 (it centres over dimensions), got dim={z1.shape[1]}")
     t = check_positive(tau, "tau")
     a, b = z1.T, z2.T

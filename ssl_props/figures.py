@@ -3,12 +3,10 @@
 A figure function has the signature ``fn(out_path: pathlib.Path, *, seed: int = 0) -> pathlib.Path``:
 it draws one deterministic case (from ``seed``), writes a PNG with axes labels, a title and a legend,
 and returns the path. Register it with :func:`register_figure`; modules of this package are
-discovered by :func:`all_figures`, and ``python -m ssl_props report`` writes every registered figure.
+registered when their paper's package is imported (:func:`ssl_props.registry.load_papers`), and ``python -m ssl_props report`` writes every registered figure.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -40,8 +38,10 @@ def register_figure(name: str, *, paper: str, caption: str) -> Callable[[FigureF
 
 
 def all_figures() -> tuple[Figure, ...]:
-    for mod in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{mod.name}")
+    """Every registered figure, after loading every paper package (a paper registers its own figures)."""
+    from ssl_props.registry import load_papers  # the registry finds the papers; figures never name one
+
+    load_papers()
     return tuple(_FIGURES.values())
 
 

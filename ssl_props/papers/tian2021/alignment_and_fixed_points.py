@@ -1,4 +1,6 @@
-"""Checks of Tian et al. (2021), continued: Theorem 3 and Eqns 11-18 (see :mod:`.checks_tian2021`)."""
+"""Checks of Tian, Chen & Ganguli (2021), Theorem 3 and Eqns 11-18: eigenspace alignment of the predictor,
+the mode dynamics, their fixed points and DirectPred (records in :mod:`ssl_props.papers.tian2021.records`;
+tolerances as in :mod:`ssl_props.papers.tian2021.conservation_and_collapse`)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,35 +8,21 @@ from typing import Callable
 import torch
 from hypothesis import strategies as st
 
-from ..derivations import tian2021 as D
-from ..device import resolve_device
-from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
-from ..tolerances import sum_of_products
-from .data_models import make_data_model, make_spectrum, random_init, SPECTRUM_KINDS
-from .fields import LinearState, byol_field, directpred_predictor, mode_field
-from .simulate import SimConfig, integrate, simulate
-from .testing import richardson_tol, run_property, twice
+from ssl_props.papers.tian2021 import derivations as D
+from ssl_props.device import resolve_device
+from ssl_props.properties import assert_close, assert_leq, find_counterexample, holds
+from ssl_props.tolerances import sum_of_products
+from ssl_props.dynamics.data_models import make_data_model, make_spectrum, random_init, SPECTRUM_KINDS
+from ssl_props.dynamics.fields import LinearState, byol_field, directpred_predictor, mode_field
+from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
+from ssl_props.dynamics.testing import richardson_tol, run_property, twice
+from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
 
-F64 = torch.float64
-SEEDS = st.integers(0, 2**32 - 1)
-
-
-def _u(g, B, lo, hi):
-    return (lo + (hi - lo) * torch.rand(B, generator=g, dtype=F64)).to(resolve_device())
-
-
-def _fro(a):
-    return a.flatten(-2).norm(dim=-1)
-
-
-def _require(cond: bool, what: str) -> None:
-    if not cond:
-        raise PropertyViolation(what)
 
 
 # ---------------------------------------------------------------- Theorem 3
 def symbolic_theorem3() -> None:
-    _require(D.is_zero(D.theorem3_residual()), "sympy: d[F,W_p]/dt ≠ −([F,W_p]K + K[F,W_p]) along Eqn 7")
+    require(D.is_zero(D.theorem3_residual()), "sympy: d[F,W_p]/dt ≠ −([F,W_p]K + K[F,W_p]) along Eqn 7")
 
 
 _CFG3 = SimConfig(t_end=2.0, method="rk4", dt=0.05, n_save=8)
@@ -46,23 +34,23 @@ def _theorem3_gap(seed: int, *, field: Callable = byol_field, symmetric: bool = 
     with λ0 = 3η/2 − 1/(4c) ≤ inf_t λ_min K(t) (K = c(W_p − 1/(2c))² − 1/(4c) + (α_p c/2)F + (3/2)η, F ⪰ 0)."""
     g = torch.Generator().manual_seed(seed)
     B, n = 12, 3
-    s2 = _u(g, B, 0.0, 1.0)
+    s2 = uniform(g, B, 0.0, 1.0)
     dm = make_data_model(torch.ones(B, n, dtype=F64), s2.cpu().reshape(B, 1).expand(B, n), seed=seed, device=resolve_device())
     s0 = random_init(n, n, B, seed=seed, scale=scale, symmetric_predictor=symmetric)
     s0 = LinearState(s0.W, s0.Wp + wp_shift * torch.eye(n, dtype=F64).to(s0.W), s0.Wa)
-    eta, ap = _u(g, B, *eta_range), _u(g, B, *ap_range)
+    eta, ap = uniform(g, B, *eta_range), uniform(g, B, *ap_range)
     run = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=None,  # noqa: E731
                              symmetric_predictor=symmetric)
 
     def comm(tr):
         F = tr.y.W @ tr.y.W.mT
-        return _fro(F @ tr.y.Wp - tr.y.Wp @ F)
+        return fro(F @ tr.y.Wp - tr.y.Wp @ F)
 
     t1, t2 = twice(run, _CFG3)
     L1, L2 = comm(t1), comm(t2)
     lam0 = 1.5 * eta - 1 / (4 * (1 + s2))
     bound = torch.exp(-2 * lam0.reshape(1, B) * t2.t.reshape(-1, 1)) * L2[0]
-    mag = (_fro(t2.y.W) ** 2 * _fro(t2.y.Wp)).amax(0)
+    mag = (fro(t2.y.W) ** 2 * fro(t2.y.Wp)).amax(0)
     return L2, bound, richardson_tol(L1, L2, _CFG3, mag), lam0
 
 
@@ -104,7 +92,7 @@ def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field)
         w0 = (0.5 + torch.rand(B, k, generator=g, dtype=F64)).to(dev)
         p0 = (0.2 + torch.rand(B, k, generator=g, dtype=F64)).to(dev)
         tau0 = torch.rand(B, k, generator=g, dtype=F64).to(dev)
-        eta, ap, beta = _u(g, B, 0.0, 0.3), _u(g, B, 0.3, 3.0), _u(g, B, 0.2, 3.0)
+        eta, ap, beta = uniform(g, B, 0.0, 0.3), uniform(g, B, 0.3, 3.0), uniform(g, B, 0.2, 3.0)
         s0 = LinearState(torch.diag_embed(w0), torch.diag_embed(p0), torch.diag_embed(tau0 * w0))
         full = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=beta)  # noqa: E731
         red = lambda c: integrate(lambda t, y: modes(*y, sigma2=s2.to(dev), eta=eta, alpha_p=ap, beta=beta),  # noqa: E731
@@ -123,13 +111,13 @@ def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field)
 
 # ---------------------------------------------------------------- Eqn 14
 def symbolic_eqn14() -> None:
-    _require(D.is_zero(D.eqn14_residual(+1)), "sympy: d/dt(s − p²/α_p) ≠ −2η(s − p²/α_p)")
+    require(D.is_zero(D.eqn14_residual(+1)), "sympy: d/dt(s − p²/α_p) ≠ −2η(s − p²/α_p)")
 
 
 def _mode_case(seed: int, B: int = 32):
     g = torch.Generator().manual_seed(seed)
     dev = resolve_device()
-    s2, eta, ap = _u(g, B, 0.0, 3.0), _u(g, B, 0.0, 0.3), _u(g, B, 0.3, 3.0)
+    s2, eta, ap = uniform(g, B, 0.0, 3.0), uniform(g, B, 0.0, 0.3), uniform(g, B, 0.3, 3.0)
     p0 = (2 * torch.rand(B, 1, generator=g, dtype=F64)).to(dev)
     s0 = (0.1 + 2 * torch.rand(B, 1, generator=g, dtype=F64)).to(dev)
     return s2, eta, ap, p0, s0
@@ -164,14 +152,14 @@ def numeric_eqn14_printed_constant() -> None:
         keep = margin > sum_of_products(F64, 4, s0 + p0**2)
         assert_leq(sum_of_products(F64, 4, s0 + p0**2)[keep], gap[keep], 0.0,
                    claim="the printed constant of Eqn 14 is inconsistent at t = 0")
-        _require(bool(keep.any()), "no drawn mode is off the parabola")
+        require(bool(keep.any()), "no drawn mode is off the parabola")
     run_property(SEEDS, body, max_examples=5)
 
 
 # ---------------------------------------------------------------- Eqn 16
 def symbolic_eqn16() -> None:
-    _require(D.is_zero(D.eqn16_stability_residuals()), "sympy: fixed points / stability of Eqn 16 differ from the paper")
-    _require(D.is_zero(D.threshold_equivalence()), "sympy: D ≥ 0 is not σ² ≤ τ²/(4η) − 1")
+    require(D.is_zero(D.eqn16_stability_residuals()), "sympy: fixed points / stability of Eqn 16 differ from the paper")
+    require(D.is_zero(D.threshold_equivalence()), "sympy: D ≥ 0 is not σ² ≤ τ²/(4η) − 1")
 
 
 _CFG16 = SimConfig(t_end=200.0, method="rk4", dt=1.0)  # h·|λ| ≤ 2 < 2.78 (RK4 stability)
@@ -184,7 +172,7 @@ def _eqn16_case(seed: int, B: int = 48, on_parabola: bool = True):
     p₊√D ≥ 0.045 near p₊ and η(1 − 1/q) ≥ 0.0167 for q ≥ 1.5 (collapse), so T = 200 ≥ 2.1/0.0167 = 126."""
     g = torch.Generator().manual_seed(seed)
     dev = resolve_device()
-    eta = _u(g, B, 0.05, 0.2)
+    eta = uniform(g, B, 0.05, 0.2)
     q = torch.where(torch.rand(B, generator=g) < 0.6, 4 * eta.cpu() + torch.rand(B, generator=g, dtype=F64) * (0.85 - 4 * eta.cpu()),
                     1.5 + torch.rand(B, generator=g, dtype=F64)).to(dev)  # q = 4ηc
     s2 = (q / (4 * eta) - 1).clamp_min(0.0)
@@ -196,7 +184,7 @@ def _eqn16_case(seed: int, B: int = 48, on_parabola: bool = True):
     p0 = torch.where(sup, torch.where(side, pm + (0.2 + 0.8 * torch.rand(B, generator=g, dtype=F64).to(dev)) * gap,
                                       pm * (0.8 * torch.rand(B, generator=g, dtype=F64).to(dev))),
                      torch.rand(B, generator=g, dtype=F64).to(dev) / c)
-    ap = _u(g, B, 0.5, 2.0)
+    ap = uniform(g, B, 0.5, 2.0)
     s0 = p0**2 / ap if on_parabola else torch.ones_like(p0)
     expect = torch.where(sup & side, pp, torch.zeros_like(p0))
     return eta, s2, ap, p0, s0, expect, 1 / (8 * c)  # tolerance: a quarter of the smallest p₊ ≥ 1/(2c)
@@ -235,7 +223,7 @@ def numeric_eqn18(*, predictor: Callable = directpred_predictor) -> None:
         Wp = predictor(F, e)
         smax = spec.amax(-1).to(F).reshape(B, 1, 1)
         R = Wp - e * smax * torch.eye(n, dtype=F64).to(F)
-        mag = (_fro(F) + _fro(Wp) ** 2).reshape(B, 1, 1)
+        mag = (fro(F) + fro(Wp) ** 2).reshape(B, 1, 1)
         # eigh backward error ~ n·eps·||F|| per entry, squared through the root: tol ∝ n·eps·(||F|| + ||W_p||²)
         tol = sum_of_products(F64, 4 * n, mag)
         assert_close(R @ R, F, tol, claim="Eqn 18: (W_p − ε s_max I)² = F")
@@ -266,7 +254,7 @@ def _eqn11_offdiag_gap(off: float) -> tuple[float, float]:
     w0 = (0.5 + torch.rand(1, k, generator=g, dtype=F64)).to(dev)
     p0 = (0.2 + torch.rand(1, k, generator=g, dtype=F64)).to(dev)
     tau0 = torch.rand(1, k, generator=g, dtype=F64).to(dev)
-    eta, ap, beta = _u(g, 1, 0.0, 0.3), _u(g, 1, 0.3, 3.0), _u(g, 1, 0.2, 3.0)
+    eta, ap, beta = uniform(g, 1, 0.0, 0.3), uniform(g, 1, 0.3, 3.0), uniform(g, 1, 0.2, 3.0)
     W0 = torch.diag_embed(w0) + off * (torch.ones(k, k, dtype=F64, device=dev) - torch.eye(k, dtype=F64, device=dev))
     st0 = LinearState(W0, torch.diag_embed(p0), torch.diag_embed(tau0 * w0))
     d = byol_field(st0, dm.X, dm.Xp, eta=eta, alpha_p=ap, beta=beta)
@@ -324,4 +312,4 @@ def _eqn18_gap(Q: torch.Tensor, neg: float) -> tuple[float, float]:
     F = ((Q * spec) @ Q.mT).to(resolve_device())
     Wp = directpred_predictor(F, 0.1)
     R = Wp - 0.1 * float(spec.max()) * torch.eye(3, dtype=F64, device=F.device)
-    return float((R @ R - F).abs().max()), float(sum_of_products(F64, 12, float(_fro(F) + _fro(Wp) ** 2)))
+    return float((R @ R - F).abs().max()), float(sum_of_products(F64, 12, float(fro(F) + fro(Wp) ** 2)))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
-from ..graphs import laplacian
-from ..spectral import centred_eigh, lbfgs, vicreg_closed_form, vicreg_spectral_loss
-from . import new_axes, register_figure
+from ssl_props.figures import new_axes, register_figure
+from ssl_props.graphs import laplacian
+from ssl_props.spectral import centred_eigh, lbfgs, vicreg_closed_form, vicreg_spectral_loss
 
 SIZES = (3, 4, 5)  # class sizes: within-class eigenvalues ≈ n_c straddle β/γ, so some directions are clamped
 K, BETA, GAMMA, STARTS = 7, 1.0, 0.18, 8

@@ -9,37 +9,23 @@ Checks accept keyword overrides of the implementation they test (``check_vicreg_
 """
 from __future__ import annotations
 
-from ..checks.balestriero2022 import (
-    necessity_equal_views, necessity_orthogonal_map,
-    check_aligned_closed_form,
-    check_aligned_optimum,
-    check_augmentation_graph,
-    check_barlow_optimum,
-    check_gibbs_identity,
-    check_invariance_identity,
-    check_laplacian_kernel,
-    check_linear_optimum,
-    check_misaligned_rank_pinned,
-    check_right_singular_vectors_free,
-    check_simclr_optimum,
-    check_vicreg_lower_bound,
-    check_vicreg_optimum,
-    check_vicreg_recovers_le,
-    necessity_aligned,
-    necessity_components,
-    necessity_eigengap,
-    necessity_enough_dims,
-    necessity_full_rank,
-    necessity_high_invariance,
-    necessity_quadratic_variance,
-    necessity_regular,
-    necessity_simplex_dim,
-    necessity_small_invariance,
-    necessity_stochastic,
-    necessity_symmetric,
-)
-from ..derivations import balestriero2022 as sym
-from ..registry import Check, Paper, Theorem, register
+from ssl_props.papers.balestriero2022 import derivations as sym
+from ssl_props.papers.balestriero2022.relation_graph import (check_augmentation_graph, check_invariance_identity,
+                                                             check_laplacian_kernel, necessity_equal_views,
+                                                             necessity_symmetric)
+from ssl_props.papers.balestriero2022.optima import (check_barlow_optimum, check_gibbs_identity, check_linear_optimum,
+                                                     check_simclr_optimum, check_vicreg_lower_bound,
+                                                     check_vicreg_optimum, check_vicreg_recovers_le,
+                                                     necessity_components, necessity_eigengap, necessity_full_rank,
+                                                     necessity_quadratic_variance, necessity_regular,
+                                                     necessity_simplex_dim, necessity_stochastic)
+from ssl_props.papers.balestriero2022.label_alignment import (check_aligned_closed_form, check_aligned_optimum,
+                                                              check_misaligned_rank_pinned, necessity_aligned,
+                                                              necessity_enough_dims, necessity_high_invariance,
+                                                              necessity_small_invariance)
+from ssl_props.papers.balestriero2022.rotation_invariance import (check_right_singular_vectors_free,
+                                                                  necessity_orthogonal_map)
+from ssl_props.registry import Check, Paper, Theorem, register
 
 PAPER = Paper(key="balestriero2022", authors=("Randall Balestriero", "Yann LeCun"),
               title="Contrastive and Non-Contrastive Self-Supervised Learning Recover Global and Local Spectral Embedding Methods",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from . import new_axes, register_figure
+from ssl_props.figures import new_axes, register_figure
 
 
 @register_figure("tian2021_wang2021_dynamics", paper="wang2021",
@@ -14,9 +14,9 @@ from . import new_axes, register_figure
                          "(solid) converge to the closed-form s* (dashed; 0 for σ² ≥ 1/(4η) − 1); right: the "
                          "commutator ||[F, W_p]|| of the learned-predictor flow decays (Theorem 3 of Tian et al.).")
 def dynamics_figure(out_path: Path, *, seed: int = 1) -> Path:
-    from ..dynamics import LinearState, SimConfig, simulate
-    from ..dynamics.checks_wang2021 import _draw, closed_form
-    from ..dynamics.data_models import make_data_model, random_init
+    from ssl_props.dynamics import LinearState, SimConfig, simulate
+    from ssl_props.papers.wang2021.thresholds import _draw, closed_form
+    from ssl_props.dynamics.data_models import make_data_model, random_init
 
     dm, eta = _draw(seed, batch=1)
     n = dm.n

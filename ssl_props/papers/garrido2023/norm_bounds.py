@@ -10,13 +10,13 @@ from typing import Callable
 import torch
 from hypothesis import given, strategies as st
 
-from .. import tolerances as tol
-from ..device import default_device
-from ..losses import criteria as crit
-from ..losses.vicreg import covariance_matrix, covariance_term, exp_covariance_term, invariance_term, variance_term, vicreg_ctr
-from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample
-from ..strategies import KINDS, embeddings, normalized_embeddings
-from .garrido2023 import _qtol
+from ssl_props import tolerances as tol
+from ssl_props.device import default_device
+from ssl_props.losses import criteria as crit
+from ssl_props.losses.vicreg import covariance_matrix, covariance_term, exp_covariance_term, invariance_term, variance_term, vicreg_ctr
+from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample
+from ssl_props.strategies import KINDS, embeddings, normalized_embeddings
+from ssl_props.papers.garrido2023.duality import _qtol
 
 F64 = torch.float64
 

@@ -4,12 +4,12 @@ Self-supervision", arXiv:2110.04947 (DirectSet(α), DirectCopy).
 The paper's full text could not be read (only its abstract and introduction, see the shared notes):
 the records below encode the abstract's claims as *reconstructed* statements, re-derived from the linear
 model of Tian et al. (2021); their numbers, exact hypotheses and constants are unverified (each record's
-``provenance`` says so). Checks live in :mod:`ssl_props.dynamics.checks_wang2021`.
+``provenance`` says so). Checks live in :mod:`ssl_props.papers.wang2021.thresholds`.
 """
 from __future__ import annotations
 
-from ..dynamics import checks_wang2021 as C
-from ..registry import Check, Paper, Theorem, register
+from ssl_props.papers.wang2021 import thresholds as C
+from ssl_props.registry import Check, Paper, Theorem, register
 
 PAPER = Paper(key="wang2021", authors=("Xiang Wang", "Xinlei Chen", "Simon S. Du", "Yuandong Tian"),
               title="Towards Demystifying Representation Learning with Non-contrastive Self-supervision",

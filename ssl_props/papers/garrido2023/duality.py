@@ -13,16 +13,16 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, strategies as st
 
-from .. import tolerances as tol
-from ..device import default_device
-from ..losses import criteria as crit
-from ..losses.barlow_twins import barlow_twins, standardize
-from ..losses.contrastive import simclr, simclr_abs, simclr_sq, spectral_contrastive
-from ..losses.vicreg import covariance_term
-from ..fingerprint import TRANSFORMS, classify
-from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample
-from ..strategies import DEGENERATE_KINDS, KINDS, embeddings, make_embeddings, normalized_embeddings, view_pairs
-from . import budget
+from ssl_props import tolerances as tol
+from ssl_props.device import default_device
+from ssl_props.losses import criteria as crit
+from ssl_props.losses.barlow_twins import barlow_twins, standardize
+from ssl_props.losses.contrastive import simclr, simclr_abs, simclr_sq, spectral_contrastive
+from ssl_props.losses.vicreg import covariance_term
+from ssl_props.fingerprint import TRANSFORMS, classify
+from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample
+from ssl_props.strategies import DEGENERATE_KINDS, KINDS, embeddings, make_embeddings, normalized_embeddings, view_pairs
+from ssl_props.profiles import budget
 
 F64 = torch.float64
 ALL_KINDS = KINDS + DEGENERATE_KINDS
@@ -241,7 +241,7 @@ def empirical_family(fn: Callable, z1: torch.Tensor, z2: torch.Tensor, seed: int
 def numeric_fingerprint(*, losses: dict[str, Callable] | None = None) -> None:
     """Each method Prop. 3.2 classifies shows the symmetry of its class on drawn view pairs: invariant to
     (centred) rotations of embedding space and not to sample mixing (sample-contrastive), or the reverse."""
-    from ..losses import get_loss
+    from ssl_props.losses import get_loss
 
     table = losses or {name: get_loss(name).fn for name in PROP32_CLASSES}
 

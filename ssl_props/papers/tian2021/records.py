@@ -4,13 +4,15 @@ ICML 2021, arXiv:2102.06810 (DirectPred): every numbered result, plus the exactl
 Numbered items of the paper (checked against its text via the shared notes, which read the ar5iv
 rendering end to end): Lemma 1, Theorems 1-3, Assumptions 1-3 (used as assumptions of Theorem 3 and of
 the mode equations, not registered on their own), Lemma 2 (appendix). The equations 11-19 are
-registered as ``equation`` records. Checks live in :mod:`ssl_props.dynamics.checks_tian2021`;
+registered as ``equation`` records. Checks live in :mod:`ssl_props.papers.tian2021.conservation_and_collapse` (``C``) and
+:mod:`ssl_props.papers.tian2021.alignment_and_fixed_points` (``A``);
 each accepts keyword overrides of the implementation it tests (``field=``, ``predictor=``, ...).
 """
 from __future__ import annotations
 
-from ..dynamics import checks_tian2021 as C
-from ..registry import Check, Paper, Theorem, register
+from ssl_props.papers.tian2021 import alignment_and_fixed_points as A
+from ssl_props.papers.tian2021 import conservation_and_collapse as C
+from ssl_props.registry import Check, Paper, Theorem, register
 
 PAPER = Paper(key="tian2021", authors=("Yuandong Tian", "Xinlei Chen", "Surya Ganguli"),
               title="Understanding self-supervised learning dynamics without contrastive pairs",
@@ -86,13 +88,13 @@ register(Theorem(
               "||[F,W_p](t)||_F ≤ e^{−2λ0 t}||[F,W_p](0)||_F, so W_p and F = WXWᵀ come to share eigenvectors.",
     formula="K = (1+σ²)[(α_p/2)F + W_p² − τ/(1+σ²) W_p] + (3/2)ηI",
     assumptions=("Assumption 3: symmetric predictor (symmetric init, symmetrised flow)", "inf_t λ_min K(t) ≥ λ0 > 0"),
-    checks=(Check("symbolic", "commutator_identity", C.symbolic_theorem3, "sympy: the commutator ODE along Eqn 7"),
-            Check("numeric", "commutator_decays", C.numeric_theorem3,
+    checks=(Check("symbolic", "commutator_identity", A.symbolic_theorem3, "sympy: the commutator ODE along Eqn 7"),
+            Check("numeric", "commutator_decays", A.numeric_theorem3,
                   "SimSiam (τ = 1), X = I, X' = σ²I, λ0 = 3η/2 − 1/(4c) > 0: the bound holds along trajectories"),
-            Check("necessity", "non_symmetric_predictor", C.necessity_theorem3_symmetric,
+            Check("necessity", "non_symmetric_predictor", A.necessity_theorem3_symmetric,
                   "a non-symmetric gradient-trained predictor violates the bound",
                   assumption="Assumption 3: symmetric predictor (symmetric init, symmetrised flow)"),
-            Check("necessity", "K_not_positive", C.necessity_theorem3_K,
+            Check("necessity", "K_not_positive", A.necessity_theorem3_K,
                   "η = 0, small α_p, W_p ≈ I/2: λ_min K < 0 and ||[F,W_p]|| grows",
                   assumption="inf_t λ_min K(t) ≥ λ0 > 0")),
     related=("tian2021.eq11",),
@@ -105,9 +107,9 @@ register(Theorem(
     statement="When W, W_p, W_a are diagonal in a common basis of X = I and X', each mode follows (p_j, s_j, τ_j) of "
               "Eqns 11-13 with the EMA ratio τ_j = W_a/W.",
     formula="ṗ = α_p s(τ − cp) − ηp, ṡ = 2ps(τ − cp) − 2ηs, s τ̇ = β(1 − τ)s − τṡ/2",
-    checks=(Check("numeric", "full_matches_modes", C.numeric_eqn11,
+    checks=(Check("numeric", "full_matches_modes", A.numeric_eqn11,
                   "diagonal initialisation of the full field (EMA target) vs the mode ODE, batched"),
-            Check("necessity", "off_diagonal_init", C.necessity_eqn11_aligned,
+            Check("necessity", "off_diagonal_init", A.necessity_eqn11_aligned,
                   "W(0) with off-diagonal entries: the diagonal of the full field leaves Eqns 11-12",
                   assumption="W, W_p, W_a start diagonal in a common eigenbasis of X = I and X' (aligned initialisation)")),
     assumptions=("W, W_p, W_a start diagonal in a common eigenbasis of X = I and X' (aligned initialisation)",),
@@ -118,11 +120,11 @@ register(Theorem(
     id="tian2021.eq14", paper=PAPER, number="Eqn 14", kind="equation", title="Exact integral of the mode dynamics",
     statement="Along Eqns 11-12, s_j(t) = α_p⁻¹ p_j(t)² + e^{−2ηt} c_j with c_j = s_j(0) − α_p⁻¹ p_j(0)² (appendix sign).",
     formula="s_j(t) = α_p⁻¹ p_j²(t) + e^{−2ηt} c_j",
-    checks=(Check("symbolic", "integral", C.symbolic_eqn14, "sympy: d/dt(s − p²/α_p) = −2η(s − p²/α_p)"),
-            Check("numeric", "integral_along_trajectories", C.numeric_eqn14, "batched mode ODE, drawn (η, σ², α_p, p0, s0)"),
-            Check("numeric", "main_text_constant_is_a_typo", C.numeric_eqn14_printed_constant,
+    checks=(Check("symbolic", "integral", A.symbolic_eqn14, "sympy: d/dt(s − p²/α_p) = −2η(s − p²/α_p)"),
+            Check("numeric", "integral_along_trajectories", A.numeric_eqn14, "batched mode ODE, drawn (η, σ², α_p, p0, s0)"),
+            Check("numeric", "main_text_constant_is_a_typo", A.numeric_eqn14_printed_constant,
                   "the main text's c_j = α_p⁻¹p_j(0)² − s_j(0) fails at t = 0 whenever s_j(0) ≠ α_p⁻¹p_j(0)²"),
-            Check("necessity", "unequal_weight_decay", C.necessity_eqn14_same_decay,
+            Check("necessity", "unequal_weight_decay", A.necessity_eqn14_same_decay,
                   "extra decay on p only: s − p²/α_p no longer decays as e^{−2ηt}", assumption="the same weight decay η on W and W_p")),
     assumptions=("the same weight decay η on W and W_p",),
     related=("tian2021.thm1",),
@@ -134,11 +136,11 @@ register(Theorem(
               "(the collapse basin boundary); for η > τ²/(4c) only p = 0 (collapse).",
     formula="p±* = [τ ± √(τ² − 4η(1+σ²))] / (2(1+σ²))",
     assumptions=("the mode starts on the invariant parabola s = p²/α_p (c_j = 0)",),
-    checks=(Check("symbolic", "fixed_points_and_stability", C.symbolic_eqn16,
+    checks=(Check("symbolic", "fixed_points_and_stability", A.symbolic_eqn16,
                   "sympy: p± are roots; f'(0) = −η, f'(p₊) = −p₊√D, f'(p₋) = p₋√D; D ≥ 0 ⇔ σ² ≤ τ²/(4η) − 1"),
-            Check("numeric", "limits_match_prediction", C.numeric_eqn16,
+            Check("numeric", "limits_match_prediction", A.numeric_eqn16,
                   "batched (p, s) mode ODE: the limit is p₊ iff D > 0 and p(0) > p₋, else 0"),
-            Check("necessity", "off_parabola", C.necessity_eqn16_parabola,
+            Check("necessity", "off_parabola", A.necessity_eqn16_parabola,
                   "p(0) = 0 < p₋ but s(0) = 1: the mode still survives",
                   assumption="the mode starts on the invariant parabola s = p²/α_p (c_j = 0)")),
     related=("tian2021.eq14", "wang2021.thm1"),
@@ -149,9 +151,9 @@ register(Theorem(
     statement="DirectPred sets W_p = U diag(√s_j + ε max_j s_j) Uᵀ from F = U diag(s) Uᵀ: a symmetric PSD predictor "
               "commuting with F, with (W_p − ε s_max I)² = F.",
     formula="p_j = √s_j + ε max_j s_j, W_p = Û diag(p_j) Ûᵀ",
-    checks=(Check("numeric", "predictor_square_root", C.numeric_eqn18,
+    checks=(Check("numeric", "predictor_square_root", A.numeric_eqn18,
                   "(W_p − ε s_max I)² = F, [W_p, F] = 0, W_p symmetric, on drawn PSD F incl. tied spectra"),
-            Check("necessity", "indefinite_F", C.necessity_eqn18_psd,
+            Check("necessity", "indefinite_F", A.necessity_eqn18_psd,
                   "F with a negative eigenvalue: (W_p − ε s_max I)² = F₊ ≠ F", assumption="F symmetric positive semi-definite (a correlation matrix)")),
     assumptions=("F symmetric positive semi-definite (a correlation matrix)",),
     related=("wang2021.thm1",),

@@ -1,4 +1,4 @@
-"""Checks of Wang, Chen, Du & Tian (2021) (records in :mod:`ssl_props.results.wang2021`).
+"""Checks of Wang, Chen, Du & Tian (2021) (records in :mod:`ssl_props.papers.wang2021.records`).
 
 Setting: X = I, X' = Q diag(σ_j²) Qᵀ (Q Haar-random), weight decay η, predictor set from F = W Wᵀ:
 DirectSet(α) ``W_p = F^α`` (α = ½: DirectPred without ε; α = 1: DirectCopy), SimSiam or EMA target.
@@ -19,13 +19,13 @@ from typing import Callable
 import torch
 from hypothesis import strategies as st
 
-from ..derivations import tian2021 as D
-from ..device import resolve_device
-from ..properties import PropertyViolation, assert_close, find_counterexample, holds
-from .data_models import make_data_model, random_init
-from .fields import byol_field
-from .simulate import SimConfig, integrate, simulate
-from .testing import run_property
+from ssl_props.papers.tian2021 import derivations as D
+from ssl_props.device import resolve_device
+from ssl_props.properties import PropertyViolation, assert_close, find_counterexample, holds
+from ssl_props.dynamics.data_models import make_data_model, random_init
+from ssl_props.dynamics.fields import byol_field
+from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
+from ssl_props.dynamics.testing import run_property
 
 F64 = torch.float64
 _CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1, max_steps=3000,
@@ -207,7 +207,7 @@ def numeric_sgd_threshold(*, train: Callable | None = None, **train_kw) -> None:
     ≤ √(0.1·1.75/(512·0.16)) ≈ 0.05 (rate ≥ 2u₊√(1 − q) ≥ 0.16 for q ≤ 0.7): kept energies within 4 std
     = 20 %; discarded ones below 5 % of the smallest kept level (they decay as e^{−2η(1−1/q)·lr·steps} ≤ e^{−7.5}).
     """
-    from .training import train_linear_ssl
+    from ssl_props.dynamics.training import train_linear_ssl
 
     fn = train or train_linear_ssl
 
@@ -253,7 +253,7 @@ def necessity_same_init_threshold() -> str:
 def necessity_sgd_stop_gradient(*, steps: int = 150) -> str:
     """The SGD toy without the stop-gradient (gradient also through the target W x2): the kept features collapse
     too. Seed 0, a short run (lr 0.05, batch 128); the same run with the stop-gradient keeps them near s*."""
-    from .training import train_linear_ssl
+    from ssl_props.dynamics.training import train_linear_ssl
 
     s2, eta, s_star, keep = _sgd_case(0)
     kw = dict(steps=steps, lr=0.05, batch=128, seed=0)

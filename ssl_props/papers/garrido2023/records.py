@@ -3,13 +3,14 @@
 Result numbers are those of the paper's main text (Definitions 3.1-3.2, Proposition 3.1-3.2, Theorem
 3.3, Lemma 3.4, Corollary 3.4.1, equations 8-13). The appendix (proofs) was not at hand: the proofs
 our checks follow are reconstructions, said so in each record's ``provenance``. The checks live in
-:mod:`ssl_props.checks.garrido2023` and :mod:`ssl_props.checks.garrido2023_norms`.
+:mod:`ssl_props.papers.garrido2023.duality` and :mod:`ssl_props.papers.garrido2023.norm_bounds`.
 """
 from __future__ import annotations
 
-from ..checks import garrido2023 as c, garrido2023_norms as cn
-from ..derivations import garrido2023 as sym
-from ..registry import Check, Paper, Theorem, register
+from ssl_props.papers.garrido2023 import duality as c
+from ssl_props.papers.garrido2023 import norm_bounds as cn
+from ssl_props.papers.garrido2023 import derivations as sym
+from ssl_props.registry import Check, Paper, Theorem, register
 
 PAPER = Paper(
     key="garrido2023",

@@ -1,7 +1,7 @@
 """Checks of Terver, Ponce & Hebert (2025, arXiv:2507.01028) about the equilibria of the linear SG/EMA dynamics:
 Prop. 4.5 (closed form), Cor. 4.6 (varieties), Prop. 4.7 (existence), Thm 4.9 (linearisation criterion),
 Prop. 4.10 (stability of limit points), Prop. 4.11 (scalar input: two spheres). Shared inputs, tolerances and the
-cached flow limits are those of :mod:`ssl_props.checks.terver2025` (same override convention).
+cached flow limits are those of :mod:`ssl_props.papers.terver2025.gradient_fields` (same override convention).
 """
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any, Callable
 import torch
 from hypothesis import given, settings, strategies as st
 
-from .. import tolerances as tol
-from ..dynamics import terver as tv
-from ..dynamics.simulate import SimConfig, integrate
-from ..properties import PropertyViolation, assert_leq
-from .terver2025 import (BATCH, DT, EPS, T_FLOW, Case, _dev, _eq_tol, _field, _fnorm, _limits, _newton_ok, _slow,
+from ssl_props import tolerances as tol
+from ssl_props.dynamics import moments_model as tv
+from ssl_props.papers.terver2025 import closed_forms as cf
+from ssl_props.dynamics.simulate import SimConfig, integrate
+from ssl_props.properties import PropertyViolation, assert_leq
+from ssl_props.papers.terver2025.gradient_fields import (BATCH, DT, EPS, T_FLOW, Case, _dev, _eq_tol, _field, _fnorm, _limits, _newton_ok, _slow,
                          flow_cases, make_case)
 
 
@@ -32,7 +33,7 @@ def _sg_limits_full_rank(case: Case, field: Any, what: str) -> tuple:
     return A, B, t
 
 
-def check_limits_solve_prop45(*, predictor: Callable[..., torch.Tensor] = tv.equilibrium_predictor,
+def check_limits_solve_prop45(*, predictor: Callable[..., torch.Tensor] = cf.equilibrium_predictor,
                               field: tv.Field | None = None) -> None:
     """Prop. 4.5: SG limits satisfy ``([xxᵀ]S + λ)(S[xxᵀ] + λ) = [xyᵀ]S[yxᵀ]`` and ``B = A[yxᵀ]AᵀW⁻¹``;
     tolerance: rounding bound scaled by ‖[xxᵀ]‖²‖S‖² (quartic terms) resp. cond(W)."""
@@ -41,7 +42,7 @@ def check_limits_solve_prop45(*, predictor: Callable[..., torch.Tensor] = tv.equ
     def prop(case: Case) -> None:
         A, B, t = _sg_limits_full_rank(case, field, "terver2025.prop4.5")
         S = A.mT @ A
-        res = tv.prop45_residual(S, case.mom, case.lam).flatten(-2).norm(dim=-1)
+        res = cf.prop45_residual(S, case.mom, case.lam).flatten(-2).norm(dim=-1)
         big = (case.mom.joint().flatten(-2).norm(dim=-1) * (1 + S.flatten(-2).norm(dim=-1)) + case.lam) ** 2
         assert_leq(res, tol.sum_of_products(DT, 4 * case.m, big) + t * big, 0.0,
                    claim="terver2025.prop4.5: S = AᵀA solves the quadratic equations", names=("residual", "bound"))
@@ -57,7 +58,7 @@ def necessity_collapsed_equilibrium() -> str:
     case = make_case(3, 2, 0)
     Z = (torch.zeros_like(case.point[0]), torch.zeros_like(case.point[1]))
     f = _fnorm(tv.sg_field, Z, case)
-    res = tv.prop45_residual(torch.zeros_like(case.mom.xx), case.mom, case.lam).flatten(-2).norm(dim=-1)
+    res = cf.prop45_residual(torch.zeros_like(case.mom.xx), case.mom, case.lam).flatten(-2).norm(dim=-1)
     if bool((f > 0).any()) or bool((res <= 0).any()):
         raise PropertyViolation("terver2025.prop4.5 necessity: (0, 0) did not refute the S-equation")
     return f"(A, B) = (0, 0): ‖field‖ = 0 but ‖residual‖ = λ²√m = {float(res[0]):.3g}"
@@ -81,7 +82,7 @@ def necessity_no_ridge_predictor() -> str:
     return f"λ = 0: two equilibria share A, ‖B₁ − B₂‖ = {float(gap[0]):.3g}, max ‖field‖ = {float(f.max()):.1e}"
 
 
-def check_variety_of_equilibria(*, predictor: Callable[..., torch.Tensor] = tv.equilibrium_predictor,
+def check_variety_of_equilibria(*, predictor: Callable[..., torch.Tensor] = cf.equilibrium_predictor,
                                 field: tv.Field | None = None) -> None:
     """Cor. 4.6: from an SG limit (A*, B*), every ``A = U√S*`` (random UᵀU = I) with B = predictor(A) is an
     equilibrium, and the orbit's tangent space has dimension mn − m(m+1)/2."""
@@ -136,9 +137,9 @@ def _scalar_case(n: int, rho: float, tau: float, lam: float) -> Case:
 def necessity_large_ridge() -> str:
     """m = 1 with Δ = τ² − 4ρλ < 0: no sphere of equilibria, and the SG flow from ‖a‖ = 2 collapses to 0."""
     case = _scalar_case(2, 1.0, 0.5, 0.1)
-    r1, r2 = tv.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
+    r1, r2 = cf.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
     A0 = _dev(torch.tensor([[[2.0], [0.0]]], dtype=DT))[0]
-    (A, B), _ = tv.limit_point(tv.sg_field, (A0, tv.equilibrium_predictor(A0, case.mom, case.lam)), case.mom,
+    (A, B), _ = tv.limit_point(tv.sg_field, (A0, cf.equilibrium_predictor(A0, case.mom, case.lam)), case.mom,
                                case.lam, case.beta, t_end=100.0)
     if not bool(torch.isnan(r2).all()) or float(A.norm()) > 1e-9:
         raise PropertyViolation("terver2025.prop4.7 necessity: Δ < 0 still gave a non-collapsed equilibrium")
@@ -246,7 +247,7 @@ def scalar_cases(draw: st.DrawFn) -> tuple[Case, torch.Tensor]:
     return Case(n, 1, mom, *_dev(lam, torch.ones_like(lam)), (), ()), _dev(dirs)[0]
 
 
-def check_spheres(*, radii: Callable[..., tuple] = tv.sphere_radii) -> None:
+def check_spheres(*, radii: Callable[..., tuple] = cf.sphere_radii) -> None:
     """Prop. 4.11: ``a = r_k u`` with B = Prop. 4.5 predictor is an equilibrium on both spheres; the outer one has a
     transversal spectrum in Re < 0, the inner one an eigenvalue with Re > 0 (saddle)."""
     @settings(max_examples=10)
@@ -256,7 +257,7 @@ def check_spheres(*, radii: Callable[..., tuple] = tv.sphere_radii) -> None:
         r1, r2 = radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
         for r, name in ((r1, "inner"), (r2, "outer")):
             A = r.reshape(-1, 1, 1) * u
-            st_ = (A, tv.equilibrium_predictor(A, case.mom, case.lam))
+            st_ = (A, cf.equilibrium_predictor(A, case.mom, case.lam))
             assert_leq(_fnorm(tv.sg_field, st_, case), _eq_tol(st_, case.mom), 0.0,
                        claim=f"terver2025.prop4.11: the {name} sphere consists of equilibria", names=("‖field‖", "bound"))
             re, _, te = _transversal(tv.sg_field, st_, case, 1)
@@ -274,9 +275,9 @@ def check_flow_to_outer_sphere(*, field: tv.Field = tv.sg_field) -> None:
     @given(scalar_cases(), st.floats(0.0, 1.0))
     def prop(cu: tuple, w: float) -> None:
         case, u = cu
-        r1, r2 = tv.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
+        r1, r2 = cf.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
         A0 = ((1 - w) * 0.5 * (r1 + r2) + w * 1.5 * r2).reshape(-1, 1, 1) * u
-        (A, B), corr = tv.limit_point(field, (A0, tv.equilibrium_predictor(A0, case.mom, case.lam)), case.mom,
+        (A, B), corr = tv.limit_point(field, (A0, cf.equilibrium_predictor(A0, case.mom, case.lam)), case.mom,
                                       case.lam, case.beta, t_end=T_FLOW)
         _newton_ok(corr, (A, B), "terver2025.prop4.11")
         assert_leq((A.flatten(-2).norm(dim=-1) - r2).abs(), 1e-8 * r2, 0.0,
@@ -287,9 +288,9 @@ def check_flow_to_outer_sphere(*, field: tv.Field = tv.sg_field) -> None:
 def necessity_inner_sphere_saddle() -> str:
     """Not every equilibrium is stable: on the inner sphere (m = 1, ρ = τ = 1, λ = 0.1) the Jacobian has Re > 0."""
     case = _scalar_case(2, 1.0, 1.0, 0.1)
-    r1, _ = tv.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
+    r1, _ = cf.sphere_radii(case.mom.xx[..., 0, 0], case.mom.yx[..., 0, 0], case.lam)
     A = _dev(torch.tensor([[[1.0], [0.0]]], dtype=DT))[0] * r1
-    re, _, te = _transversal(tv.sg_field, (A, tv.equilibrium_predictor(A, case.mom, case.lam)), case, 1)
+    re, _, te = _transversal(tv.sg_field, (A, cf.equilibrium_predictor(A, case.mom, case.lam)), case, 1)
     if not bool((re > te).all()):
         raise PropertyViolation("terver2025.prop4.10 necessity: the inner sphere was not unstable")
     return f"inner sphere r₁ = {float(r1):.4g}: max Re spec = {float(re):.3g} > 0 (saddle)"

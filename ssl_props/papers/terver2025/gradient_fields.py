@@ -1,16 +1,16 @@
 """Executable checks of Terver, Ponce & Hebert (2025, arXiv:2507.01028), registered in
-:mod:`ssl_props.results.terver2025`.
+:mod:`ssl_props.papers.terver2025.records`.
 
 Checks of Prop. 3.1, 3.2 and Lemmas 4.1, 4.3, plus the shared inputs; the equilibrium results (Prop. 4.5
-to 4.11) are in :mod:`ssl_props.checks.terver2025_equilibria`. Each check is a module-level function whose
-keyword arguments override the procedure it tests (``field=`` a vector field of :mod:`ssl_props.dynamics.terver`, ``step=`` a training step, ``predictor=``
+to 4.11) are in :mod:`ssl_props.papers.terver2025.equilibria`. Each check is a module-level function whose
+keyword arguments override the procedure it tests (``field=`` a vector field of :mod:`ssl_props.dynamics.moments_model`, ``step=`` a training step, ``predictor=``
 the Prop. 4.5 formula, ``radii=`` the Prop. 4.11 formula, ``make=`` the Thm 4.9 system), so that
 ``tests/test_terver2025_mutations.py`` can show each property failing on a wrong procedure (a gradient let
 through the target, a frozen teacher, a transposed moment, ...). Necessity checks return the
 counterexample they found and raise :class:`~ssl_props.properties.PropertyViolation` otherwise.
 
 Inputs are batches of :data:`BATCH` problems built from a Hypothesis-drawn seed (:func:`cases`): moments of
-non-exchangeable views (:func:`ssl_props.dynamics.terver.make_moments`, noise ∈ [0.1, 0.3], mixing ∈ [0, 0.15]),
+non-exchangeable views (:func:`ssl_props.dynamics.moments_model.make_moments`, noise ∈ [0.1, 0.3], mixing ∈ [0, 0.15]),
 ridge λ ∈ [0.03, 0.08], EMA rate β ∈ [0.5, 2], n ∈ [2, 4] > m ∈ {1, 2}. Limits of flows are computed once per
 case (:func:`_limits`, cached): dopri5 to t = 40 (rtol 1e-4), then damped Newton refinement. Flow checks
 draw from :data:`POOL` under ``ci``/``dev`` (shared limits) and from :func:`cases` under ``thorough``.
@@ -24,11 +24,12 @@ from typing import Any, Callable, NamedTuple
 import torch
 from hypothesis import given, settings, strategies as st
 
-from .. import tolerances as tol
-from ..device import resolve_device
-from ..dynamics import terver as tv
-from ..dynamics.simulate import SimConfig, integrate
-from ..properties import PropertyViolation, assert_leq
+from ssl_props import tolerances as tol
+from ssl_props.device import resolve_device
+from ssl_props.dynamics import moments_model as tv
+from ssl_props.papers.terver2025 import closed_forms as cf
+from ssl_props.dynamics.simulate import SimConfig, integrate
+from ssl_props.properties import PropertyViolation, assert_leq
 
 DT = torch.float64
 EPS = tol.eps(DT)
@@ -67,7 +68,7 @@ def make_case(n: int, m: int, seed: int, lam_lo: float = 0.03, lam_hi: float = 0
     P = tuple(torch.randn(BATCH, *s, generator=g, dtype=DT) for s in ((n, m), (n, n), (n, m)))
     mom = tv.ViewMoments(*_dev(*mom))
     lam, beta, A0 = _dev(lam, beta, A0)
-    B0 = tv.equilibrium_predictor(A0, mom, lam)
+    B0 = cf.equilibrium_predictor(A0, mom, lam)
     return Case(n, m, mom, lam, beta, (A0, B0, A0.clone()), _dev(*P))
 
 
@@ -266,7 +267,7 @@ def check_step_matches_field(*, momentum: float | None = None, step: Callable[..
 def check_matches_tian_fields(*, field: tv.Field = tv.gd_field) -> None:
     """Lemma 4.1 / shared simulator: for exchangeable views ([xxᵀ] = [yyᵀ] = X + X', [yxᵀ] = X) the paper's GD
     field equals the issue-6 ``byol_field(stop_gradient=False)`` (Tian et al. Thm 2 form)."""
-    from ..dynamics.fields import LinearState, byol_field
+    from ssl_props.dynamics.fields import LinearState, byol_field
 
     @settings(max_examples=10)
     @given(cases())

@@ -1,6 +1,6 @@
 """Sympy derivations behind Terver, Ponce & Hebert (2025, arXiv:2507.01028), linear case, small symbolic sizes.
 
-Notation of :mod:`ssl_props.dynamics.terver`: encoder ``A`` (n × m), predictor ``B`` (n × n), teacher ``C``,
+Notation of :mod:`ssl_props.dynamics.moments_model`: encoder ``A`` (n × m), predictor ``B`` (n × n), teacher ``C``,
 moments ``X = [xxᵀ]`` (symmetric), ``Y = [yxᵀ]`` (general), ``Z = [yyᵀ]`` (symmetric), ridge ``λ``;
 for ``m = 1`` the scalars are ``ρ = [xxᵀ]``, ``τ = [yxᵀ]``, ``ζ = [yyᵀ]``. Each function proves one
 statement exactly (expanding to 0 or evaluating signs symbolically), raises ``AssertionError`` otherwise,

@@ -1,4 +1,5 @@
-"""Checks of Tian, Chen & Ganguli (2021) (records in :mod:`ssl_props.results.tian2021`).
+"""Checks of Tian, Chen & Ganguli (2021), Lemmas 1-2 and Theorems 1-2: the conserved balance, weight decay
+and collapse without stop-gradient (records in :mod:`ssl_props.papers.tian2021.records`).
 
 Numeric checks draw a *batch* of cases per Hypothesis example (data models, initialisations and
 hyperparameters from one seed) and integrate them at once; ``max_examples`` is therefore small (each
@@ -14,35 +15,21 @@ from typing import Callable
 import torch
 from hypothesis import strategies as st
 
-from ..derivations import tian2021 as D
-from ..device import resolve_device
-from ..properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
-from ..tolerances import sum_of_products
-from .data_models import data_models, make_data_model, make_spectrum, random_init
-from .fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
-from .simulate import SimConfig, integrate, simulate
-from .testing import richardson_tol, run_property, twice
+from ssl_props.papers.tian2021 import derivations as D
+from ssl_props.device import resolve_device
+from ssl_props.properties import assert_close, assert_leq, find_counterexample, holds
+from ssl_props.tolerances import sum_of_products
+from ssl_props.dynamics.data_models import data_models, make_data_model, make_spectrum, random_init
+from ssl_props.dynamics.fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
+from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
+from ssl_props.dynamics.testing import richardson_tol, run_property, twice
+from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
 
-F64 = torch.float64
-SEEDS = st.integers(0, 2**32 - 1)
-
-
-def _u(g: torch.Generator, B: int, lo: float, hi: float) -> torch.Tensor:
-    return (lo + (hi - lo) * torch.rand(B, generator=g, dtype=F64)).to(resolve_device())
-
-
-def _fro(a: torch.Tensor) -> torch.Tensor:
-    return a.flatten(-2).norm(dim=-1)
-
-
-def _require(cond: bool, what: str) -> None:
-    if not cond:
-        raise PropertyViolation(what)
 
 
 # ---------------------------------------------------------------- Lemma 1
 def symbolic_lemma1() -> None:
-    _require(D.is_zero(D.lemma1_residuals()), "sympy: −∂J/∂(W_p, W) differs from Eqns 2-3")
+    require(D.is_zero(D.lemma1_residuals()), "sympy: −∂J/∂(W_p, W) differs from Eqns 2-3")
 
 
 def _lemma1_gap(dm, seed: int, *, field: Callable, stop_gradient: bool = True):
@@ -51,7 +38,7 @@ def _lemma1_gap(dm, seed: int, *, field: Callable, stop_gradient: bool = True):
     n2 = max(1, n1 - 1)
     g = torch.Generator().manual_seed(seed)
     s0 = random_init(n1, n2, B, seed=seed, scale=1.0)
-    eta, ap, beta = _u(g, B, 0.0, 0.3), _u(g, B, 0.2, 3.0), _u(g, B, 0.1, 3.0)
+    eta, ap, beta = uniform(g, B, 0.0, 0.3), uniform(g, B, 0.2, 3.0), uniform(g, B, 0.1, 3.0)
     Wa0 = s0.Wa + 0.3 * torch.randn(s0.Wa.shape, generator=g, dtype=F64).to(s0.Wa)
     W, Wp = s0.W.clone().requires_grad_(), s0.Wp.clone().requires_grad_()
     Wa = Wa0 if stop_gradient else W  # without stop-gradient the target is W itself (Theorem 2 setting)
@@ -60,7 +47,7 @@ def _lemma1_gap(dm, seed: int, *, field: Callable, stop_gradient: bool = True):
     st0 = LinearState(s0.W, s0.Wp, Wa0 if stop_gradient else s0.W)
     d = field(st0, dm.X, dm.Xp, eta=eta, alpha_p=ap, beta=beta)
     want = (-gW - e * s0.W, -ap.reshape(B, 1, 1) * gWp - e * s0.Wp, beta.reshape(B, 1, 1) * (s0.W - st0.Wa))
-    mag = ((1 + _fro(s0.Wp)) ** 2 * (_fro(s0.W) + _fro(Wa0)) ** 2 * (1 + _fro(dm.X + dm.Xp))).reshape(B, 1, 1)
+    mag = ((1 + fro(s0.Wp)) ** 2 * (fro(s0.W) + fro(Wa0)) ** 2 * (1 + fro(dm.X + dm.Xp))).reshape(B, 1, 1)
     tol = sum_of_products(F64, 4 * n1 * n2 * n2, mag) * (1 + ap.reshape(B, 1, 1))
     return tuple(a - b for a, b in zip(d, want)), tol
 
@@ -88,7 +75,7 @@ def necessity_lemma1_stopgrad() -> str:
 
 # ---------------------------------------------------------------- Theorem 1
 def symbolic_theorem1() -> None:
-    _require(D.is_zero(D.theorem1_residual()), "sympy: d/dt Q + 2ηQ ≠ 0 along Eqns 2-3")
+    require(D.is_zero(D.theorem1_residual()), "sympy: d/dt Q + 2ηQ ≠ 0 along Eqns 2-3")
 
 
 _CFG1 = SimConfig(t_end=2.0, method="rk4", dt=0.1, n_save=4)
@@ -99,14 +86,14 @@ def _theorem1_gap(dm, seed: int, *, field: Callable, cfg: SimConfig = _CFG1, **k
     n2 = max(1, n1 - 1)
     g = torch.Generator().manual_seed(seed)
     s0 = random_init(n1, n2, B, seed=seed, scale=0.7)
-    eta, ap, beta = _u(g, B, 0.0, 0.3), _u(g, B, 0.3, 3.0), _u(g, B, 0.2, 3.0)
+    eta, ap, beta = uniform(g, B, 0.0, 0.3), uniform(g, B, 0.3, 3.0), uniform(g, B, 0.2, 3.0)
     run = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=beta, **kw)  # noqa: E731
 
     def resid(tr):
         W, Wp = tr.y.W, tr.y.Wp
         Q = W @ W.mT - Wp.mT @ Wp / ap.reshape(1, B, 1, 1)
         decay = torch.exp(-2 * eta.reshape(1, B, 1, 1) * tr.t.reshape(-1, 1, 1, 1))
-        return Q - decay * Q[0], (_fro(W) ** 2 + _fro(Wp) ** 2 / ap).amax(0).reshape(1, B, 1, 1)
+        return Q - decay * Q[0], (fro(W) ** 2 + fro(Wp) ** 2 / ap).amax(0).reshape(1, B, 1, 1)
 
     (r1, _), (r2, mag) = (resid(t) for t in twice(run, cfg))
     return r2, richardson_tol(r1, r2, cfg, mag)
@@ -150,8 +137,8 @@ def necessity_theorem1_eta() -> str:
 # ---------------------------------------------------------------- Theorem 2 and Lemma 2
 def symbolic_theorem2() -> None:
     r, H = D.theorem2_residual()
-    _require(D.is_zero(r), "sympy: the no-stop-gradient field is not −H vec W")
-    _require(D.is_zero(H - H.T), "sympy: H is not symmetric")
+    require(D.is_zero(r), "sympy: the no-stop-gradient field is not −H vec W")
+    require(D.is_zero(H - H.T), "sympy: H is not symmetric")
 
 
 _CFG2 = SimConfig(t_end=15.0, method="rk4", dt=0.5, n_save=6)  # h·|λ(H)| ≤ 0.5·4 inside RK4 stability (2.78)
@@ -164,7 +151,7 @@ def _theorem2_case(seed: int, B: int = 8, n: int = 3):
     dm = make_data_model(x.expand(B, n), 0.2 * x.expand(B, n) * torch.rand(B, 1, generator=g, dtype=F64), seed=seed,
                          device=resolve_device())
     s0 = random_init(n, n, B, seed=seed, scale=0.3, near_identity=True)
-    return dm, s0, _u(g, B, 0.1, 0.15), _u(g, B, 0.8, 1.5)
+    return dm, s0, uniform(g, B, 0.1, 0.15), uniform(g, B, 0.8, 1.5)
 
 
 def _theorem2_gap(seed: int, *, field: Callable, stop_gradient: bool = False, eta=None):
@@ -174,8 +161,8 @@ def _theorem2_gap(seed: int, *, field: Callable, stop_gradient: bool = False, et
                              stop_gradient=stop_gradient)
     t1, t2 = twice(run, _CFG2)
     e = torch.as_tensor(eta, dtype=F64).expand(dm.batch)
-    bound = torch.exp(-e * t2.t.reshape(-1, 1)) * _fro(s0.W)
-    n1, n2 = _fro(t1.y.W), _fro(t2.y.W)
+    bound = torch.exp(-e * t2.t.reshape(-1, 1)) * fro(s0.W)
+    n1, n2 = fro(t1.y.W), fro(t2.y.W)
     return n2, bound, richardson_tol(n1, n2, _CFG2, n2.amax(0)), dm, s0, e, ap
 
 
@@ -186,7 +173,7 @@ def numeric_theorem2(*, field: Callable = byol_field) -> None:
         H = no_stopgrad_hessian(s0.Wp, dm.X, dm.Xp, eta=e)
         lhs = d.W.mT.reshape(dm.batch, -1)
         rhs = -(H @ s0.W.mT.reshape(dm.batch, -1, 1))[..., 0]
-        mag = (_fro(H) * _fro(s0.W)).reshape(-1, 1)
+        mag = (fro(H) * fro(s0.W)).reshape(-1, 1)
         assert_close(lhs, rhs, sum_of_products(F64, H.shape[-1] + 9, mag), claim="Theorem 2: vec dW/dt = −H vec W")
         assert_leq(n, bound, tol, claim="Theorem 2: ||W(t)||_F ≤ e^{−ηt}||W(0)||_F without stop-gradient")
     # 2 examples × 8 cases × 2 step sizes × 30 RK4 steps (T = 15: e^{−ηT} ≤ 0.22 separates from survival)
@@ -209,7 +196,7 @@ def necessity_theorem2_eta() -> str:
         s0 = LinearState(s0.W, torch.eye(n, dtype=F64).expand(B, n, n).to(s0.W), s0.W)
         tr = simulate(s0, dm.X, dm.Xp, SimConfig(t_end=30.0, method="rk4", dt=0.5), eta=0.0, beta=None,
                       stop_gradient=False)
-        return bool((_fro(tr.final.W) > 0.5 * _fro(s0.W)).any())  # far from any decay e^{−λ0 t}, λ0 > 0
+        return bool((fro(tr.final.W) > 0.5 * fro(s0.W)).any())  # far from any decay e^{−λ0 t}, λ0 > 0
     seed = find_counterexample(st.integers(0, 1), refutes, what="η = 0 still collapses", max_examples=2)
     return f"seed {seed}: η = 0, X' = 0, W_p = I: H = 0, W(t) = W(0) (no collapse)"
 
@@ -220,7 +207,7 @@ _CFGL = SimConfig(t_end=3.0, method="rk4", dt=0.05, n_save=6)
 def _lemma2_gap(seed: int, *, symmetric: bool = True, k: float = 0.0, integrator: Callable = integrate):
     g = torch.Generator().manual_seed(seed)
     B, n = 16, 4
-    lam0 = _u(g, B, 0.1, 1.0).reshape(B, 1, 1)
+    lam0 = uniform(g, B, 0.1, 1.0).reshape(B, 1, 1)
     A0 = torch.randn(B, n, n, generator=g, dtype=F64).to(lam0)
     A1 = torch.randn(B, n, n, generator=g, dtype=F64).to(lam0)
     N = torch.triu(torch.ones(n, n, dtype=F64), 1).to(lam0)
@@ -252,8 +239,3 @@ def necessity_lemma2_symmetric() -> str:
     k = find_counterexample(st.integers(1, 10), refutes, what="non-symmetric H obeys the bound", max_examples=10)
     return f"H = λ0 I + {k}·N (N strictly upper triangular): eigenvalues all λ0, yet ||w(t)|| > e^{{−λ0 t}}||w(0)||"
 
-
-from ._checks_tian2021_b import (necessity_eqn11_aligned, necessity_eqn14_same_decay, necessity_eqn18_psd,  # noqa: E402,F401
-                                 necessity_eqn16_parabola, necessity_theorem3_K, necessity_theorem3_symmetric,  # noqa: E402,F401
-                                 numeric_eqn11, numeric_eqn14, numeric_eqn14_printed_constant, numeric_eqn16,
-                                 numeric_eqn18, numeric_theorem3, symbolic_eqn14, symbolic_eqn16, symbolic_theorem3)

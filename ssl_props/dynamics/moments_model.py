@@ -1,4 +1,7 @@
-r"""Stop-gradient (SG), EMA and plain gradient descent (GD) in the linear model of Terver, Ponce & Hebert (2025).
+r"""Stop-gradient (SG), EMA and plain gradient descent (GD) in the linear moments model of Terver, Ponce & Hebert (2025).
+
+A mechanism: the fields, flows, Jacobians and loop integrals of the model. The paper's closed forms
+and checks live in :mod:`ssl_props.papers.terver2025`.
 
 References:
     [0] Terver, Ponce, Hebert (camera-ready adds Arbel), "Dual Perspectives on Non-Contrastive
@@ -28,9 +31,9 @@ from typing import Callable, NamedTuple, Sequence, Union
 
 import torch
 
-from .._validation import InvalidArgument
-from .fields import LinearState, byol_field
-from .simulate import SimConfig, integrate
+from ssl_props._validation import InvalidArgument
+from ssl_props.dynamics.fields import LinearState, byol_field
+from ssl_props.dynamics.simulate import SimConfig, integrate
 
 Tensor = torch.Tensor
 Scalar = Union[float, Tensor]
@@ -41,8 +44,7 @@ PROCEDURES = ("sg", "ema", "gd")
 
 __all__ = ["ViewMoments", "PROCEDURES", "exchangeable_moments", "make_moments", "residual", "objective",
            "sg_field", "ema_field", "gd_field", "FIELDS", "flatten", "unflatten", "jacobian", "loop_integral",
-           "run_flow", "orbit_tangent", "transversal_spectrum", "equilibrium_predictor", "prop45_residual",
-           "sphere_radii", "sample_moments", "sample_loss", "procedure_step", "limit_point"]
+           "run_flow", "orbit_tangent", "transversal_spectrum", "sample_moments", "sample_loss", "procedure_step", "limit_point"]
 
 
 class ViewMoments(NamedTuple):
@@ -276,23 +278,3 @@ def transversal_spectrum(J: Tensor, tangent: Tensor, rank: int) -> tuple[Tensor,
     U, _, _ = torch.linalg.svd(tangent, full_matrices=True)
     QT, QN = U[..., :rank], U[..., rank:]
     return torch.linalg.eigvals(_t(QN) @ J @ QN), torch.linalg.matrix_norm(J @ QT, ord=2)
-
-
-def equilibrium_predictor(A: Tensor, mom: ViewMoments, lam: Scalar) -> Tensor:
-    """Prop. 4.5: ``B = A [yxᵀ] Aᵀ W⁻¹`` with ``W = A [xxᵀ] Aᵀ + λ I`` (the zero of ``dB/dt`` at fixed A)."""
-    n = A.shape[-2]
-    W = A @ mom.xx @ _t(A) + _m(lam, A) * torch.eye(n, dtype=A.dtype, device=A.device)
-    return _t(torch.linalg.solve(_t(W), _t(A @ mom.yx @ _t(A))))
-
-
-def prop45_residual(S: Tensor, mom: ViewMoments, lam: Scalar) -> Tensor:
-    """Prop. 4.5: ``([xxᵀ]S + λI)(S[xxᵀ] + λI) − [xyᵀ] S [yxᵀ]`` (..., m, m); zero at full-rank SG equilibria."""
-    m = S.shape[-1]
-    L = _m(lam, S) * torch.eye(m, dtype=S.dtype, device=S.device)
-    return (mom.xx @ S + L) @ (S @ mom.xx + L) - _t(mom.yx) @ S @ mom.yx
-
-
-def sphere_radii(rho: Tensor, tau: Tensor, lam: Tensor) -> tuple[Tensor, Tensor]:
-    """Prop. 4.11 (m = 1): radii ``r₁,₂ = (|τ| ∓ √Δ)/(2ρ)``, ``Δ = τ² − 4ρλ`` (NaN where Δ < 0)."""
-    sq = (tau.square() - 4 * rho * lam).sqrt()
-    return (tau.abs() - sq) / (2 * rho), (tau.abs() + sq) / (2 * rho)

@@ -7,8 +7,8 @@ third-party notes. Numbers follow the camera-ready numbering as quoted by second
 reviews cite the submitted numbers Prop 2.1/2.2, Lemma 3.2/3.4, Prop 3.5, Thm 3.8; 2026 paper notes cite
 Prop 3.1/3.2, Lemma 4.1/4.3, Prop 4.5, Cor 4.6, Prop 4.7, Thm 4.9, Prop 4.10/4.11) — see
 ``/work/shared/papers/terver2025_dual.md``. Formulas marked [S] are quoted from those sources and were
-re-derived here (sympy in :mod:`ssl_props.derivations.terver2025`); hypotheses and proofs marked [R] are
-our reconstruction. Notation and fields: :mod:`ssl_props.dynamics.terver`.
+re-derived here (sympy in :mod:`ssl_props.papers.terver2025.derivations`); hypotheses and proofs marked [R] are
+our reconstruction. Notation and fields: :mod:`ssl_props.dynamics.moments_model`.
 
 Checks are module-level functions with keyword overrides of the procedure they test (``field=`` the
 vector field, ``step=`` the training step, ``predictor=`` the equilibrium predictor formula, ...), so that
@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from ..derivations import terver2025 as sym
-from ..registry import Check, Paper, Theorem, register
-from ..checks import terver2025 as c, terver2025_equilibria as e
+from ssl_props.papers.terver2025 import derivations as sym
+from ssl_props.registry import Check, Paper, Theorem, register
+from ssl_props.papers.terver2025 import gradient_fields as c
+from ssl_props.papers.terver2025 import equilibria as e
 
 PAPER = Paper(key="terver2025", authors=("Basile Terver", "Jean Ponce", "Martial Hebert"),
               title="Dual Perspectives on Non-Contrastive Self-Supervised Learning",

@@ -1,0 +1,10 @@
+"""Balestriero & LeCun, "Contrastive and Non-Contrastive Self-Supervised Learning Recover Global and
+Local Spectral Embedding Methods", NeurIPS 2022, arXiv:2205.11508.
+
+* :mod:`.records`: the registered claims (``balestriero2022.claimN``, each with its provenance);
+* :mod:`.relation_graph`, :mod:`.optima`, :mod:`.label_alignment`: checks of the relation graph and its
+  Laplacian, of the closed-form optima (VICReg, SimCLR, Barlow Twins), and of label-aligned and
+  misaligned graphs;
+* :mod:`.derivations`: the sympy proofs; :mod:`.figures`: the report's spectrum figure.
+"""
+from ssl_props.papers.balestriero2022 import figures, records  # noqa: F401  (registers results and figures)
