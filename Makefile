@@ -20,7 +20,7 @@ install: .venv/.installed
 .venv/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv --system-site-packages .venv
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 || $(PY) -m pip install -q "torch>=2.1"
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
 docs: .venv/.installed
