@@ -6,13 +6,18 @@
 """
 from ssl_props.losses import barlow_twins as _barlow_twins, contrastive as _contrastive, criteria as _criteria  # noqa: F401
 from ssl_props.losses import predictor as _predictor, vicreg as _vicreg  # noqa: F401
+from ssl_props.losses import coding_rate as _coding_rate, hypersphere as _hypersphere, whitening as _whitening  # noqa: F401
 from ssl_props.losses._registry import LOSSES, LossInfo, get_loss, register_loss
 from ssl_props.losses.barlow_twins import barlow_twins
-from ssl_props.losses.contrastive import dcl, infonce_cross_view, simclr, simclr_abs, simclr_sq, spectral_contrastive
+from ssl_props.losses.coding_rate import coding_rate, emp_ssl, mmcr, tcr
+from ssl_props.losses.contrastive import dcl, dcl_abs, dcl_sq, dclw, infonce_cross_view, simclr, simclr_abs, simclr_sq, spectral_contrastive
+from ssl_props.losses.hypersphere import align_uniform
 from ssl_props.losses.criteria import dimension_contrastive, extract_diag, lc, lnc, sample_contrastive
 from ssl_props.losses.predictor import byol, simsiam
 from ssl_props.losses.vicreg import vicreg, vicreg_ctr, vicreg_exp
+from ssl_props.losses.whitening import tico, wmse
 
-__all__ = ["LOSSES", "LossInfo", "get_loss", "register_loss", "barlow_twins", "byol", "dcl", "dimension_contrastive",
+__all__ = ["LOSSES", "LossInfo", "get_loss", "register_loss", "align_uniform", "barlow_twins", "byol", "coding_rate",
+           "dcl", "dcl_abs", "dcl_sq", "dclw", "dimension_contrastive", "emp_ssl", "mmcr", "tcr", "tico", "wmse",
            "extract_diag", "infonce_cross_view", "lc", "lnc", "sample_contrastive", "simclr", "simclr_abs",
            "simclr_sq", "simsiam", "spectral_contrastive", "vicreg", "vicreg_ctr", "vicreg_exp"]

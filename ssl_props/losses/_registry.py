@@ -9,7 +9,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-Family = Literal["sample-contrastive", "dimension-contrastive", "non-contrastive-predictor"]
+#: "other": not classified by Garrido et al. 2023 (e.g. whitening, neither symmetry of Definition 3.2)
+Family = Literal["sample-contrastive", "dimension-contrastive", "non-contrastive-predictor", "other"]
 Invariance = Literal[
     "batch_permutation",  # f(z1[π], z2[π]) = f(z1, z2)
     "view_swap",  # f(z2, z1) = f(z1, z2)

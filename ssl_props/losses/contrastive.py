@@ -131,6 +131,28 @@ def infonce_cross_view(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float
     return loss
 
 
+def _dcl(z1: torch.Tensor, z2: torch.Tensor, temperature: float,
+         negative_map: Callable[[torch.Tensor], torch.Tensor] | None = None,
+         weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over the 2n anchors of ``−w_i s_{i,i⁺}/τ + log Σ_{k∉{i,i⁺}} exp(s'_{i,k}/τ)`` (positive decoupled).
+
+    ``s'`` is ``negative_map(s)`` on the negatives (identity for DCL); ``weights`` (length n, the same
+    for both directions) multiply the positive term (DCLW).
+    """
+    sim = _views_similarity(z1, z2)  # (2n, 2n) cosine similarities
+    n = z1.shape[0]
+    pos = _positive_index(n, sim.device)
+    rows = torch.arange(2 * n, device=sim.device)
+    positive = sim[rows, pos] / temperature
+    if weights is not None:
+        positive = positive * weights.repeat(2)
+    negatives = sim if negative_map is None else negative_map(sim)
+    mask = torch.eye(2 * n, dtype=torch.bool, device=sim.device)
+    mask[rows, pos] = True
+    negative = torch.logsumexp((negatives / temperature).masked_fill(mask, _NEG_INF), dim=1)
+    return (negative - positive).mean()
+
+
 @register_loss("dcl", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [5]",
                param_grid={"temperature": (0.05, 0.1, 0.2, 0.5)})
 def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, gather_distributed: bool = False) -> torch.Tensor:
@@ -144,16 +166,54 @@ def dcl(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, gather_
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
-    t = check_positive(temperature, "temperature")
-    sim = _views_similarity(z1, z2) / t  # (2n, 2n)
-    n = z1.shape[0]
-    pos = _positive_index(n, sim.device)
-    rows = torch.arange(2 * n, device=sim.device)
-    positive = sim[rows, pos]
-    mask = torch.eye(2 * n, dtype=torch.bool, device=sim.device)
-    mask[rows, pos] = True
-    negative = torch.logsumexp(sim.masked_fill(mask, _NEG_INF), dim=1)
-    return (negative - positive).mean()
+    return _dcl(z1, z2, check_positive(temperature, "temperature"))
+
+
+@register_loss("dcl_abs", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [3]",
+               param_grid={"temperature": (0.1, 0.5)})
+def dcl_abs(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, gather_distributed: bool = False) -> torch.Tensor:
+    """DCL with the negatives' cosine similarities replaced by their absolute value (Garrido et al., Prop. 3.2).
+
+    The same change as SimCLR-abs, on the decoupled loss: the repulsion is minimised by orthogonal,
+    not opposite, negatives, which makes it a scaled sample-contrastive criterion in the limit.
+    """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
+    z1, z2 = check_pair(z1, z2, min_rows=2)
+    return _dcl(z1, z2, check_positive(temperature, "temperature"), torch.abs)
+
+
+@register_loss("dcl_sq", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [3]",
+               param_grid={"temperature": (0.1, 0.5)})
+def dcl_sq(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, gather_distributed: bool = False) -> torch.Tensor:
+    """DCL with the negatives' cosine similarities replaced by their square (Garrido et al., Prop. 3.2)."""
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
+    z1, z2 = check_pair(z1, z2, min_rows=2)
+    return _dcl(z1, z2, check_positive(temperature, "temperature"), torch.square)
+
+
+def von_mises_fisher_weights(z1: torch.Tensor, z2: torch.Tensor, sigma: float) -> torch.Tensor:
+    r"""DCLW's positive weights ``w_i = 2 − n · softmax_i(s(z1_i, z2_i)/σ)`` (mean 1), detached as in [2] [5]."""
+    s = (_normalize(z1) * _normalize(z2)).sum(-1).detach() / sigma  # (n,)
+    return 2.0 - z1.shape[0] * torch.softmax(s, dim=0)
+
+
+@register_loss("dclw", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [5]",
+               param_grid={"temperature": (0.1, 0.5), "sigma": (0.5,)})
+def dclw(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, sigma: float = 0.5,
+         gather_distributed: bool = False) -> torch.Tensor:
+    r"""Weighted DCL (Yeh et al., eq. 6 with the negative von Mises-Fisher weight), lightly's ``DCLWLoss``.
+
+    .. math:: L = \tfrac12(\ell_w(z1,z2) + \ell_w(z2,z1)),\quad
+              \ell_w(a,b) = \frac1n\sum_i -w_i\frac{s(a_i,b_i)}{\tau} + \log\sum_{k\ne i,i^+} e^{s_{ik}/\tau},
+              \quad w = 2 - n\,\mathrm{softmax}(s(a_i,b_i)/\sigma)
+
+    The weights are computed without gradient (a design choice of the paper's code and lightly's):
+    autograd and finite differences of L differ by the weights' derivative.
+    """
+    z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
+    z1, z2 = check_pair(z1, z2, min_rows=2)
+    w = von_mises_fisher_weights(z1, z2, check_positive(sigma, "sigma"))
+    return _dcl(z1, z2, check_positive(temperature, "temperature"), None, w)
 
 
 @register_loss("spectral_contrastive", family="sample-contrastive",
