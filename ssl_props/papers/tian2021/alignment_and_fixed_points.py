@@ -15,7 +15,7 @@ from ssl_props.tolerances import sum_of_products
 from ssl_props.dynamics.data_models import make_data_model, make_spectrum, random_init, SPECTRUM_KINDS
 from ssl_props.dynamics.fields import LinearState, byol_field, directpred_predictor, mode_field
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
-from ssl_props.dynamics.testing import richardson_tol, run_property, twice
+from ssl_props.dynamics.testing import converged, run_property
 from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
 
 
@@ -44,14 +44,12 @@ def _theorem3_gap(seed: int, *, field: Callable = byol_field, symmetric: bool = 
 
     def comm(tr):
         F = tr.y.W @ tr.y.W.mT
-        return fro(F @ tr.y.Wp - tr.y.Wp @ F)
+        return fro(F @ tr.y.Wp - tr.y.Wp @ F), (fro(tr.y.W) ** 2 * fro(tr.y.Wp)).amax(0)
 
-    t1, t2 = twice(run, _CFG3)
-    L1, L2 = comm(t1), comm(t2)
+    c = converged(run, _CFG3, comm, case_dim=1)
     lam0 = 1.5 * eta - 1 / (4 * (1 + s2))
-    bound = torch.exp(-2 * lam0.reshape(1, B) * t2.t.reshape(-1, 1)) * L2[0]
-    mag = (fro(t2.y.W) ** 2 * fro(t2.y.Wp)).amax(0)
-    return L2, bound, richardson_tol(L1, L2, _CFG3, mag), lam0
+    bound = torch.exp(-2 * lam0.reshape(1, B) * c.traj.t.reshape(-1, 1)) * c.q[0]
+    return c.q, bound, c.tol, lam0
 
 
 def numeric_theorem3(*, field: Callable = byol_field) -> None:
@@ -98,14 +96,14 @@ def numeric_eqn11(*, field: Callable = byol_field, modes: Callable = mode_field)
         red = lambda c: integrate(lambda t, y: modes(*y, sigma2=s2.to(dev), eta=eta, alpha_p=ap, beta=beta),  # noqa: E731
                                   (p0, w0**2, tau0), c)
 
-        def gap(c):
+        def gap(c):  # both integrations at step c.dt; the measured difference has shape (3, T, B, k)
             f, r = full(c), red(c)
             W, Wp, Wa = (torch.diagonal(m, dim1=-2, dim2=-1) for m in f.y)
-            return torch.stack([Wp - r.y[0], W**2 - r.y[1], Wa / W - r.y[2]]), torch.stack([r.y[0], r.y[1], r.y[2]]).abs()
+            return (torch.stack([Wp - r.y[0], W**2 - r.y[1], Wa / W - r.y[2]]),
+                    torch.stack([r.y[0], r.y[1], r.y[2]]).abs().amax(1, keepdim=True))
 
-        (d1, _), (d2, m2) = gap(_CFG11), gap(SimConfig(**{**_CFG11.__dict__, "dt": _CFG11.dt / 2}))
-        tol = richardson_tol(d1, d2, _CFG11, m2.amax(1, keepdim=True))
-        assert_close(d2, torch.zeros_like(d2), tol, claim="Eqns 11-13: the diagonal full dynamics follow the mode ODE")
+        res = converged(lambda c: c, _CFG11, gap, case_dim=2)
+        assert_close(res.q, torch.zeros_like(res.q), res.tol, claim="Eqns 11-13: the diagonal full dynamics follow the mode ODE")
     run_property(SEEDS, body, max_examples=2)  # 2 × 16 cases, two fields × two step sizes × 20 RK4 steps
 
 
@@ -126,18 +124,22 @@ def _mode_case(seed: int, B: int = 32):
 _CFG14 = SimConfig(t_end=5.0, method="rk4", dt=0.1, n_save=5)
 
 
+def _eqn14_residual(s0, p0, eta, ap) -> Callable:
+    """``measure`` for :func:`converged`: ``s − p²/α_p − e^{−2ηt}(s0 − p0²/α_p)`` (T, B, 1) and its magnitude."""
+    def res(tr):
+        p, s = tr.y[0], tr.y[1]
+        c0 = s0 - p0**2 / ap.reshape(-1, 1)
+        return s - p**2 / ap.reshape(-1, 1) - torch.exp(-2 * eta.reshape(1, -1, 1) * tr.t.reshape(-1, 1, 1)) * c0, (s.abs() + p**2).amax(0)
+    return res
+
+
 def numeric_eqn14(*, modes: Callable = mode_field) -> None:
     def body(seed):
         s2, eta, ap, p0, s0 = _mode_case(seed)
         run = lambda c: integrate(lambda t, y: modes(*y, sigma2=s2, eta=eta, alpha_p=ap), (p0, s0, torch.ones_like(p0)), c)  # noqa: E731
 
-        def res(tr):
-            p, s = tr.y[0], tr.y[1]
-            c0 = s0 - p0**2 / ap.reshape(-1, 1)
-            return s - p**2 / ap.reshape(-1, 1) - torch.exp(-2 * eta.reshape(1, -1, 1) * tr.t.reshape(-1, 1, 1)) * c0, (s.abs() + p**2).amax(0)
-
-        (r1, _), (r2, m) = (res(t) for t in twice(run, _CFG14))
-        assert_close(r2, torch.zeros_like(r2), richardson_tol(r1, r2, _CFG14, m), claim="Eqn 14: s − p²/α_p = e^{−2ηt}c")
+        c = converged(run, _CFG14, _eqn14_residual(s0, p0, eta, ap), case_dim=1)
+        assert_close(c.q, torch.zeros_like(c.q), c.tol, claim="Eqn 14: s − p²/α_p = e^{−2ηt}c")
     run_property(SEEDS, body, max_examples=2)  # 2 × 32 scalar modes, 2 × 50 RK4 steps
 
 
@@ -281,13 +283,8 @@ def necessity_eqn14_same_decay() -> str:
         run = lambda c: integrate(lambda t, y: _extra_p_decay(extra)(*y, sigma2=s2, eta=eta, alpha_p=ap),  # noqa: E731
                                   (p0, s0, torch.ones_like(p0)), c)
 
-        def res(tr):
-            p, s = tr.y[0], tr.y[1]
-            c0 = s0 - p0**2 / ap.reshape(-1, 1)
-            return (s - p**2 / ap.reshape(-1, 1) - torch.exp(-2 * eta.reshape(1, -1, 1) * tr.t.reshape(-1, 1, 1)) * c0,
-                    (s.abs() + p**2).amax(0))
-        (r1, _), (r2, m) = (res(t) for t in twice(run, _CFG14))
-        return not holds(assert_close, r2, torch.zeros_like(r2), richardson_tol(r1, r2, _CFG14, m), claim="Eqn 14")
+        c = converged(run, _CFG14, _eqn14_residual(s0, p0, eta, ap), case_dim=1)
+        return not holds(assert_close, c.q, torch.zeros_like(c.q), c.tol, claim="Eqn 14")
     extra = find_counterexample(st.sampled_from((0.2, 0.5)), refutes, what="Eqn 14 with unequal decay", max_examples=3)
     return f"seed 0, 8 modes: extra decay {extra:g}·p on the predictor only: s − p²/α_p ≠ e^{{−2ηt}}c_j"
 

@@ -22,7 +22,7 @@ from ssl_props.tolerances import sum_of_products
 from ssl_props.dynamics.data_models import data_models, make_data_model, make_spectrum, random_init
 from ssl_props.dynamics.fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
-from ssl_props.dynamics.testing import richardson_tol, run_property, twice
+from ssl_props.dynamics.testing import converged, run_property
 from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
 
 
@@ -95,8 +95,8 @@ def _theorem1_gap(dm, seed: int, *, field: Callable, cfg: SimConfig = _CFG1, **k
         decay = torch.exp(-2 * eta.reshape(1, B, 1, 1) * tr.t.reshape(-1, 1, 1, 1))
         return Q - decay * Q[0], (fro(W) ** 2 + fro(Wp) ** 2 / ap).amax(0).reshape(1, B, 1, 1)
 
-    (r1, _), (r2, mag) = (resid(t) for t in twice(run, cfg))
-    return r2, richardson_tol(r1, r2, cfg, mag)
+    c = converged(run, cfg, resid, case_dim=1)
+    return c.q, c.tol
 
 
 def numeric_theorem1(*, field: Callable = byol_field) -> None:
@@ -159,11 +159,10 @@ def _theorem2_gap(seed: int, *, field: Callable, stop_gradient: bool = False, et
     eta = eta_ if eta is None else eta
     run = lambda c: simulate(s0, dm.X, dm.Xp, c, field=field, eta=eta, alpha_p=ap, beta=None,  # noqa: E731
                              stop_gradient=stop_gradient)
-    t1, t2 = twice(run, _CFG2)
+    c = converged(run, _CFG2, lambda tr: (fro(tr.y.W), fro(tr.y.W).amax(0)), case_dim=1)
     e = torch.as_tensor(eta, dtype=F64).expand(dm.batch)
-    bound = torch.exp(-e * t2.t.reshape(-1, 1)) * fro(s0.W)
-    n1, n2 = fro(t1.y.W), fro(t2.y.W)
-    return n2, bound, richardson_tol(n1, n2, _CFG2, n2.amax(0)), dm, s0, e, ap
+    bound = torch.exp(-e * c.traj.t.reshape(-1, 1)) * fro(s0.W)
+    return c.q, bound, c.tol, dm, s0, e, ap
 
 
 def numeric_theorem2(*, field: Callable = byol_field) -> None:
@@ -219,10 +218,9 @@ def _lemma2_gap(seed: int, *, symmetric: bool = True, k: float = 0.0, integrator
 
     w0 = torch.randn(B, n, generator=g, dtype=F64).to(lam0)
     run = lambda c: integrator(lambda t, y: (-(H(t) @ y[0].unsqueeze(-1))[..., 0],), (w0,), c)  # noqa: E731
-    t1, t2 = twice(run, _CFGL)
-    n1, n2 = t1.y[0].norm(dim=-1), t2.y[0].norm(dim=-1)
-    bound = torch.exp(-lam0.reshape(1, B) * t2.t.reshape(-1, 1)) * w0.norm(dim=-1)
-    return n2, bound, richardson_tol(n1, n2, _CFGL, n2.amax(0))
+    c = converged(run, _CFGL, lambda tr: (tr.y[0].norm(dim=-1), tr.y[0].norm(dim=-1).amax(0)), case_dim=1)
+    bound = torch.exp(-lam0.reshape(1, B) * c.traj.t.reshape(-1, 1)) * w0.norm(dim=-1)
+    return c.q, bound, c.tol
 
 
 def numeric_lemma2(*, integrator: Callable = integrate) -> None:
