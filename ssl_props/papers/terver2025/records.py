@@ -1,5 +1,5 @@
-"""Registered results of Terver, Ponce & Hebert, "Dual Perspectives on Non-Contrastive Self-Supervised Learning"
-(2025, arXiv:2507.01028; ICLR 2026, camera-ready adds M. Arbel).
+"""Registered results of Ponce, Terver, Hebert & Arbel, "Dual Perspectives on Non-Contrastive Self-Supervised
+Learning" (ICLR 2026; arXiv:2507.01028, whose v1/v2 list Ponce, Hebert, Terver).
 
 PROVENANCE (applies to every record). The paper's full text was not available: searches of stored web
 pages, code and documentation (arXiv id, title, result numbers) returned only the v1/v2 abstracts and
@@ -23,7 +23,10 @@ from ssl_props.registry import Check, Paper, Theorem, register
 from ssl_props.papers.terver2025 import gradient_fields as c
 from ssl_props.papers.terver2025 import equilibria as e
 
-PAPER = Paper(key="terver2025", authors=("Basile Terver", "Jean Ponce", "Martial Hebert"),
+#: authors in the order of the version cited (ICLR 2026 camera-ready, as listed by LeWorldModel's ref. [17], seen
+#: verbatim): Ponce, Terver, Hebert, Arbel. arXiv v1/v2 list Jean Ponce, Martial Hebert, Basile Terver (abstract page,
+#: seen verbatim). The key ``terver2025`` is an internal id (issue 14 item 7), not a claim about the first author.
+PAPER = Paper(key="terver2025", authors=("Jean Ponce", "Basile Terver", "Martial Hebert", "Michael Arbel"),
               title="Dual Perspectives on Non-Contrastive Self-Supervised Learning",
               venue="ICLR 2026 (arXiv v2, Oct. 2025)", year=2025, arxiv="2507.01028")
 

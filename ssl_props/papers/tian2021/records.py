@@ -33,7 +33,8 @@ register(Theorem(
             Check("necessity", "drop_stop_gradient", C.necessity_lemma1_stopgrad,
                   "with the gradient through W_a = W, −∂J/∂W differs from Eqn 3",
                   assumption="StopGrad on the target branch W_a x2")),
-    provenance=_NOTES + "; the appendix states it without α_p and η (a remark adds them back)"))
+    provenance=_NOTES + "; the appendix states it without α_p and η, and its remark adds back the weight decay η only, "
+               "not α_p (α_p is the main text's Eqn 2; issue 14 item 9)"))
 
 register(Theorem(
     id="tian2021.thm1", paper=PAPER, number="Theorem 1", kind="theorem",
