@@ -3,7 +3,7 @@ invariant to the symmetries of the optima, and a batched L-BFGS used to check th
 
 Source: Balestriero & LeCun, "Contrastive and Non-Contrastive Self-Supervised Learning Recover Global
 and Local Spectral Embedding Methods", NeurIPS 2022, arXiv:2205.11508 (Sec. 2 for the losses in terms of
-G). The closed forms below are DERIVED here (see ``ssl_props/results/balestriero2022.py`` and ``ssl_props/checks/balestriero2022.py`` for what is
+G). The closed forms below are DERIVED here (see ``ssl_props/papers/balestriero2022/`` for what is
 reconstructed); the paper's numbering could not be checked against its text.
 
 Layout: ``Z`` is ``(..., N, K)`` (samples × features), ``G`` is ``(N, N)``; ``H = I − 11ᵀ/N``;
@@ -23,7 +23,7 @@ from ssl_props.graphs import check_relation_matrix, component_labels, dirichlet_
 
 __all__ = ["covariance", "vicreg_spectral_loss", "vicreg_hinge_loss", "centred_eigh", "vicreg_closed_form",
            "vicreg_closed_form_loss", "laplacian_eigenmaps", "vicreg_linear_loss", "vicreg_linear_closed_form",
-           "simclr_loss", "simclr_simplex", "cross_entropy", "gibbs", "barlow_twins_loss", "barlow_twins_closed_form",
+           "simclr_loss", "infonce_loss", "simclr_simplex", "cross_entropy", "gibbs", "barlow_twins_loss", "barlow_twins_closed_form",
            "centred_gram", "projector", "projector_distance", "principal_angles", "lbfgs", "curvature",
            "convergence_tolerances", "probe_residual"]
 
@@ -168,6 +168,30 @@ def simclr_loss(z: torch.Tensor, g: torch.Tensor, *, tau: float = 0.5, exclude_s
     logits = s.masked_fill(eye, float("-inf")) if exclude_self else s
     logp = (s - torch.logsumexp(logits, -1, keepdim=True)).masked_fill(eye, 0.0)
     return -(g * logp).sum((-2, -1))
+
+
+def infonce_loss(z: torch.Tensor, g: torch.Tensor, *, tau: float = 0.5, candidates: torch.Tensor | None = None,
+                 anchors: torch.Tensor | None = None) -> torch.Tensor:
+    r"""The InfoNCE family in terms of G: a cross-entropy between G and a row-stochastic :math:`\hat G` whose
+    rows are normalised over a candidate set :math:`C_i` (batched over ``z``'s leading dims).
+
+    .. math:: L(Z) = -\sum_{i \in A}\sum_j G_{ij}\Big[s_{ij} - \log\sum_{k \in C_i} e^{s_{ik}}\Big],
+              \qquad s_{ij} = \cos(z_i, z_j)/\tau
+
+    ``candidates`` (bool ``(N, N)``, default ``k ≠ i``: SimCLR, :func:`simclr_loss`) is each anchor's
+    denominator: ``k ∉ {i} ∪ positives(i)`` gives DCL, the other view's rows give cross-view InfoNCE;
+    ``anchors`` (bool ``(N,)``, default all) are the rows summed. Source: Balestriero & LeCun 2022, Sec. 2
+    (SimCLR/NNCLR differ only in G); the candidate sets of DCL/InfoNCE are our reading of those methods.
+    """
+    n = z.shape[-2]
+    eye = torch.eye(n, dtype=torch.bool, device=z.device)
+    cand = ~eye if candidates is None else candidates.to(device=z.device, dtype=torch.bool)
+    rows = torch.ones(n, dtype=torch.bool, device=z.device) if anchors is None else anchors.to(z.device)
+    zn = torch.nn.functional.normalize(z, dim=-1)
+    s = zn @ zn.transpose(-2, -1) / tau
+    lse = torch.logsumexp(s.masked_fill(~cand, float("-inf")), -1, keepdim=True)
+    w = torch.where(rows[:, None] & (g > 0), g, torch.zeros_like(g))
+    return -(w * (s - lse).masked_fill(w == 0, 0.0)).sum((-2, -1))
 
 
 def simclr_simplex(n_samples: int, n_views: int, k: int, *, dtype: torch.dtype = torch.float64,

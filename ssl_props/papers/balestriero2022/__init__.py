@@ -5,6 +5,9 @@ Local Spectral Embedding Methods", NeurIPS 2022, arXiv:2205.11508.
 * :mod:`.relation_graph`, :mod:`.optima`, :mod:`.label_alignment`: checks of the relation graph and its
   Laplacian, of the closed-form optima (VICReg, SimCLR, Barlow Twins), and of label-aligned and
   misaligned graphs;
+* :mod:`.registered_losses`: the G forms against the registered losses (``get_loss``);
+* :mod:`.errata` / :mod:`.printed_statements`: errata and remarks on printed statements, claim12;
 * :mod:`.derivations`: the sympy proofs; :mod:`.figures`: the report's spectrum figure.
 """
 from ssl_props.papers.balestriero2022 import figures, records  # noqa: F401  (registers results and figures)
+from ssl_props.papers.balestriero2022 import errata  # noqa: F401,E402  (errata and remarks, after the claims)

@@ -168,3 +168,35 @@ def aligned_laplacian_spectrum(sizes: tuple[tuple[int, ...], ...] = ((2, 2), (2,
         if laplacian(g) * y != sp.zeros(sum(ns), len(ns)):
             raise AssertionError(f"sympy: class indicators are not in null(L) for sizes {ns}")
     return f"exact spectrum {{0: C, n_c: n_c − 1}} and L·Y = 0 for class sizes {list(sizes)}"
+
+
+@lru_cache(maxsize=None)
+def augmentation_graph_full_rank() -> str:
+    """(11ᵀ − I_V) ⊗ I_N' has eigenvalues V − 1 and −1 (never 0): rank(G) = N = V N' for every V ≥ 2 (erratum E1).
+
+    Proof: 11ᵀ has eigenvalues V (once) and 0, so 11ᵀ − I_V has V − 1 and −1; the Kronecker factor I_N' repeats
+    them. Checked symbolically for a general V (J = 11ᵀ, reduced with J² = VJ)."""
+    v = sp.Symbol("V", positive=True)
+    j = sp.Symbol("J")  # the all-ones V×V matrix, reduced with J² = V J
+    # minimal polynomial of A = J − I is (A − (V−1))(A + 1): A² − (V−2)A − (V−1) = J² − 2J + 1 − (V−2)(J − 1) − (V−1)
+    a_sq = sp.expand(v * j - 2 * j + 1)  # (J − I)² with J² = V J
+    _zero(a_sq - (v - 2) * (j - 1) - (v - 1), "(A − (V−1)I)(A + I) = 0 for A = 11ᵀ − I_V")
+    return "A = 11ᵀ − I_V satisfies (A − (V−1)I)(A + I) = 0: eigenvalues V − 1 and −1 only, so G is invertible"
+
+
+@lru_cache(maxsize=None)
+def barlow_rotated_loss() -> str:
+    """Barlow Twins (Sec. 2, uncentred column cosines) of Z = [c₁ s₁, c₂ s₂] Q_θ on the V = 2 augmentation graph of
+    two images (c_k the component indicators): C_kk = 1 and
+    L = 2α [cs (s₂² − s₁²)]² / ((s₁²c² + s₂²s²)(s₁²s² + s₂²c²)),  c = cos θ, s = sin θ (erratum E3)."""
+    s1, s2, al = sp.symbols("s1 s2 alpha", positive=True)
+    th = sp.Symbol("theta", real=True)
+    c, s = sp.cos(th), sp.sin(th)
+    z = sp.Matrix([[s1, 0], [0, s2], [s1, 0], [0, s2]]) * sp.Matrix([[c, -s], [s, c]])  # view-major, N' = 2
+    rows, cols = [0, 1, 2, 3], [2, 3, 0, 1]  # nnz(G): i ↔ i + N'
+    zl, zr = z.extract(rows, [0, 1]), z.extract(cols, [0, 1])
+    cc = sp.Matrix(2, 2, lambda a, b: (zl[:, a].dot(zr[:, b])) / sp.sqrt(zl[:, a].dot(zl[:, a]) * zr[:, b].dot(zr[:, b])))
+    loss = sum((cc[k, k] - 1) ** 2 for k in range(2)) + al * (cc[0, 1] ** 2 + cc[1, 0] ** 2)
+    want = 2 * al * (c * s * (s2**2 - s1**2)) ** 2 / ((s1**2 * c**2 + s2**2 * s**2) * (s1**2 * s**2 + s2**2 * c**2))
+    _zero(sp.simplify(loss - want), "Barlow Twins loss of the rotated zero-loss Z")
+    return "L_BT(Z Q_θ) = 2α[cs(s₂² − s₁²)]²/((s₁²c² + s₂²s²)(s₁²s² + s₂²c²)): zero for all θ iff s₁ = s₂"

@@ -23,6 +23,7 @@ from ssl_props.papers.balestriero2022.label_alignment import (check_aligned_clos
                                                               check_misaligned_rank_pinned, necessity_aligned,
                                                               necessity_enough_dims, necessity_high_invariance,
                                                               necessity_small_invariance)
+from ssl_props.papers.balestriero2022 import registered_losses as reg
 from ssl_props.papers.balestriero2022.rotation_invariance import (check_right_singular_vectors_free,
                                                                   necessity_orthogonal_map)
 from ssl_props.registry import Check, Paper, Theorem, register
@@ -64,19 +65,26 @@ _th(2, "VICReg invariance = Laplacian quadratic form",
     (_sym(sym.invariance_is_dirichlet_energy),
      Check("numeric", "identity", check_invariance_identity, "float64 identity on weighted, sparse, disconnected G"),
      Check("numeric", "laplacian_kernel", check_laplacian_kernel, "L1 = 0, L ⪰ 0, nullity = #components"),
+     Check("numeric", "registered_vicreg", reg.check_registered_vicreg_invariance,
+           "get_loss('vicreg') invariance at drawn λ = (λ/(nd)) tr(ZᵀLZ) on the two-view G"),
      Check("necessity", "drop_symmetry", necessity_symmetric, "asymmetric G breaks the identity", assumption="G symmetric")),
     "Identity consistent with the alphaXiv summary ('Dirichlet energy'); factor 2 from ordered pairs (ours).",
     assumptions=("G symmetric",))
 
 
 _th(3, "VICReg closed-form optimal representation",
-    "With the variance hinge replaced by a quadratic penalty, VICReg's minimisers are Z⋆ = √N U_K diag(√(1 − γλ_k/β)_+) Q "
+    "Parameters named as the paper's VICReg (Sec. 2: α variance hinge, β covariance, γ invariance): here the hinge "
+    "α Σ max(0, 1 − √C_kk) is replaced by the quadratic β Σ (1 − C_kk)², so ONE weight β multiplies ‖Cov − I‖²_F "
+    "(the paper's β on the off-diagonal; α absent) and γ is the paper's γ; Cov = ZᵀHZ/N (the paper's code uses "
+    "torch.cov's 1/(N − 1): its optimum is √((N−1)/N)·Z⋆ at γ(N−1)/N). With that quadratic variance, VICReg's minimisers are Z⋆ = √N U_K diag(√(1 − γλ_k/β)_+) Q "
     "+ 1aᵀ: the bottom non-constant eigenvectors of L, a free rotation Q (right singular vectors unconstrained) and a free "
     "translation; rank(Z⋆) = #{k ≤ K: λ_k < β/γ} is tuned by γ/β.",
     "min β‖ZᵀHZ/N − I‖²_F + (γ/N)Σ G_ij‖Z_i−Z_j‖²  at  Z⋆ = √N U_K diag(√(1−γλ_k/β)_+)",
     (_sym(sym.vicreg_scalar_problem), _sym(sym.spectral_loss_in_eigenbasis),
      Check("numeric", "lower_bound", check_vicreg_lower_bound, "closed form attains the bound; random Z never beats it"),
      Check("numeric", "batched_lbfgs", check_vicreg_optimum, "8 starts in one L-BFGS call reach loss and HZZᵀH"),
+     Check("numeric", "unbiased_normaliser", reg.check_unbiased_normaliser,
+           "torch.cov's 1/(N−1): √((N−1)/N)·Z⋆(γ(N−1)/N) attains the bound, random Z never beat it"),
      Check("necessity", "drop_eigengap", necessity_eigengap, "tie at λ_K: optimum not unique", assumption="eigengap λ_K < λ_(K+1)"),
      Check("necessity", "hinge_variance", necessity_quadratic_variance, "hinge variance: spectral form not optimal",
            assumption="quadratic variance penalty (not the hinge)")),
@@ -90,13 +98,16 @@ _th(4, "VICReg recovers Laplacian Eigenmaps",
     "the Laplacian Eigenmaps embedding (generalised problem L u = λ D u), i.e. VICReg is a local spectral embedding method.",
     "span Z⋆_VICReg = span{D^{-1/2} v_k: bottom non-trivial eigvecs of D^{-1/2} L D^{-1/2}}  when D = d·I",
     (Check("numeric", "regular_graphs", check_vicreg_recovers_le, "projector distance on weighted regular graphs"),
+     Check("numeric", "generalised_eigenproblem", reg.check_laplacian_eigenmaps_pencil,
+           "irregular G: ZᵀDZ = I, ZᵀD1 = 0, diag(ZᵀLZ) = scipy eigh(L, D)"),
      Check("necessity", "drop_regularity", necessity_regular, "irregular G: LE ≠ VICReg", assumption="G regular (constant degree)")),
     "Mapping VICReg ↔ Laplacian Eigenmaps from the abstract (and alphaXiv summary); regularity condition derived here.",
     assumptions=("G regular (constant degree)",), related=("claim3",))
 
 
 _th(5, "linear VICReg optimal parameters (LPP)",
-    "For a linear network Z = XW with HX of full column rank, VICReg's optimal W is Σ^{-1/2} E_K diag(√(1 − γμ_k/β)_+) Q "
+    "With claim3's parameters (quadratic variance under β, the paper's γ; Cov with 1/N, torch.cov's 1/(N − 1) "
+    "rescales as in claim3), for a linear network Z = XW with HX of full column rank, VICReg's optimal W is Σ^{-1/2} E_K diag(√(1 − γμ_k/β)_+) Q "
     "with (μ, E) the bottom eigenpairs of Σ^{-1/2} (XᵀLX/N) Σ^{-1/2}: Locality Preserving Projections; it depends on X "
     "and G only through these spectra.",
     "W⋆ = Σ^{-1/2} E_K diag(√(1−γμ_k/β)_+),  Σ = XᵀHX/N",
@@ -115,15 +126,24 @@ _th(6, "SimCLR fits the row-normalised relation matrix",
     "−Σ G_ij log P_ij − (−Σ G_ij log Ĝ⋆_ij) = Σ_i d_i KL(Ĝ⋆_i ‖ P_i),  Ĝ⋆ = D^{-1}G",
     (_sym(sym.cross_entropy_gibbs),
      Check("numeric", "kl_gap", check_gibbs_identity, "float64 identity for random stochastic P"),
+     Check("numeric", "registered_losses", reg.check_registered_contrastive,
+           "get_loss simclr / dcl / infonce_cross_view (both forms) = G cross-entropy of their candidate sets, drawn τ"),
+     Check("necessity", "wrong_candidate_set", reg.necessity_candidate_set, "SimCLR's candidates do not give DCL",
+           assumption="each method's candidate set (k ≠ i; positives removed for DCL; the other view for InfoNCE)"),
      Check("necessity", "drop_row_normalisation", necessity_stochastic, "unnormalised P beats Gibbs",
            assumption="P right-stochastic (rows sum to 1)")),
-    "Two-step SimCLR (Ĝ estimate + cross-entropy) is the paper's Sec. 2 writing (notes); the KL identity is DERIVED here.",
-    assumptions=("P right-stochastic (rows sum to 1)",))
+    "Two-step SimCLR (Ĝ estimate + cross-entropy) is the paper's Sec. 2 writing (notes); the KL identity is DERIVED here. "
+    "The registered losses are checked against the G form on the two-view augmentation graph; DCL's and cross-view "
+    "InfoNCE's candidate sets are our reading (the paper names SimCLR and NNCLR).",
+    assumptions=("P right-stochastic (rows sum to 1)",
+                 "each method's candidate set (k ≠ i; positives removed for DCL; the other view for InfoNCE)"))
 
 
 _th(7, "SimCLR optimum on the augmentation graph",
     "For the V-view augmentation G and K ≥ N' − 1, SimCLR's minimisers put all views of an image on one unit vector and "
-    "the N' images on a regular simplex (cosine −1/(N' − 1)): rank(Z⋆) = N' − 1 is fixed by G, whatever K and τ.",
+    "the N' images on a regular simplex (cosine −1/(N' − 1)): rank(Z⋆) = N' − 1 is fixed by G, whatever K and τ. "
+    "Reading encoded: 'rank pinned by G' as the number of components (N' − 1 after centring), not Sec. 1's literal "
+    "'rank(Z) = rank(G)' (rank G = N here: erratum-rank).",
     "cos(z_i, z_j) = 1 if same image, −1/(N'−1) otherwise",
     (Check("numeric", "batched_lbfgs", check_simclr_optimum, "8 starts reach the simplex loss and cosine matrix"),
      Check("necessity", "drop_dimension", necessity_simplex_dim, "K = 1 < N' − 1: simplex value not attained",
@@ -135,7 +155,8 @@ _th(7, "SimCLR optimum on the augmentation graph",
 
 _th(8, "BarlowTwins optimum: rank pinned by the components of G",
     "With positives listed from G, BarlowTwins reaches zero loss exactly when every feature is constant on each "
-    "connected component of G and features are mutually orthogonal; hence K ≤ #components and rank(Z⋆) ≤ #components.",
+    "connected component of G and features are mutually orthogonal; hence K ≤ #components and rank(Z⋆) ≤ #components. "
+    "Reading encoded: the component count, not Sec. 1's literal 'rank(Z) = rank(G)' (= N: erratum-rank).",
     "1 − C_kk = z_kᵀ L z_k / z_kᵀ D z_k;  L_BT = 0 ⇔ columns ∈ null(L), C = I",
     (_sym(sym.barlow_diagonal_is_rayleigh),
      Check("numeric", "zero_loss_and_null_space", check_barlow_optimum, "closed form, batched L-BFGS, null-space bound"),
@@ -157,7 +178,8 @@ _th(9, "aligned G: SSL recovers the supervised representation",
      Check("necessity", "drop_high_invariance", necessity_high_invariance, "small γ/β: extra directions",
            assumption="γ/β > 1/min_c n_c (high invariance weight)"),
      Check("necessity", "drop_dimension", necessity_enough_dims, "K < C − 1: residual > 0", assumption="K ≥ C − 1")),
-    "Qualitative claim from the arXiv v3 abstract ('aligned: any SSL works; low data: VICReg invariance high'); "
+    "Checks the arXiv v3 abstract ('aligned: any SSL works; low data: VICReg invariance high'); the NeurIPS abstract "
+    "(the registry's venue) says 'SimCLR or VICReg with high invariance' there: its SimCLR half is not checked here; "
     "the threshold 1/min n_c and the exact statement are DERIVED here (notes R6).",
     assumptions=("G aligned with the labels", "γ/β > 1/min_c n_c (high invariance weight)", "K ≥ C − 1"),
     related=("claim3",))
@@ -171,8 +193,9 @@ _th(10, "misaligned G: small-invariance VICReg keeps what SimCLR/BarlowTwins los
     (Check("numeric", "probe_residuals", check_misaligned_rank_pinned, "exact residuals of the three optima"),
      Check("necessity", "drop_small_invariance", necessity_small_invariance, "γ/β large: labels lost",
            assumption="γ/β < 1/λ_max(L) (small invariance weight)")),
-    "Advice of the arXiv v3 abstract ('misaligned: VICReg with small invariance over SimCLR/BarlowTwins'); the NeurIPS "
-    "abstract instead recommends BarlowTwins or small-invariance VICReg. Residual N/2 and the threshold are DERIVED here.",
+    "Checks the arXiv v3 abstract ('misaligned: VICReg with small invariance over SimCLR/BarlowTwins'), NOT the NeurIPS "
+    "proceedings abstract (the registry's venue), which recommends BarlowTwins or small-invariance VICReg; "
+    "remark-abstracts shows the closed forms support v3. Residual N/2 and the threshold are DERIVED here.",
     assumptions=("γ/β < 1/λ_max(L) (small invariance weight)",), related=("claim7", "claim8", "claim9"))
 
 

@@ -2,13 +2,16 @@
 
 Result numbers are those of the paper's main text (Definitions 3.1-3.2, Proposition 3.1-3.2, Theorem
 3.3, Lemma 3.4, Corollary 3.4.1, equations 8-13). The appendix (proofs) was not at hand: the proofs
-our checks follow are reconstructions, said so in each record's ``provenance``. The checks live in
+our checks follow are reconstructions, said so in each record's ``provenance``. A further search (December 2026,
+issue 14 item 19: the docs, pages and code corpora, for the appendix, "Proof of Theorem 3.3" and the title) found
+only abstracts and summaries, so no provenance could be checked against the appendix and none changed. The checks live in
 :mod:`ssl_props.papers.garrido2023.duality` and :mod:`ssl_props.papers.garrido2023.norm_bounds`.
 """
 from __future__ import annotations
 
 from ssl_props.papers.garrido2023 import duality as c
 from ssl_props.papers.garrido2023 import norm_bounds as cn
+from ssl_props.papers.garrido2023 import registered_criteria as rc
 from ssl_props.papers.garrido2023 import derivations as sym
 from ssl_props.registry import Check, Paper, Theorem, register
 
@@ -41,6 +44,8 @@ register(Theorem(
     formula="L_c = ||KᵀK − diag(KᵀK)||_F²,  L_nc = ||KKᵀ − diag(KKᵀ)||_F²", assumptions=(A_LC, A_LNC),
     checks=(Check("symbolic", "invariances", sym.criteria_invariances, "rotation invariances for symbolic θ"),
             Check("numeric", "invariances", c.numeric_criteria_invariances, "non-negativity and O(M)/O(N) invariances"),
+            Check("numeric", "registered_criteria", rc.numeric_registered_criteria,
+                  "registered sample_/dimension_contrastive at drawn reg_weight, and their Thm 3.3 difference"),
             Check("necessity", "lc_not_sample_invariant", c.necessity_lc_needs_embedding_rotation,
                   "L_c changes when the samples are mixed", assumption=A_LC),
             Check("necessity", "lnc_not_embedding_invariant", c.necessity_lnc_needs_sample_mixing,
@@ -163,6 +168,8 @@ register(Theorem(
     assumptions=(A_SAMEM,), related=("garrido2023.thm3.3",),
     checks=(Check("symbolic", "reduction", sym.method_reductions, "VICReg c = (L_c + L_reg)/M on symbolic 3×2"),
             Check("numeric", "vicreg_cov", cn.numeric_vicreg_disguised, "registered VICReg covariance term"),
+            Check("numeric", "registered_vicreg", rc.numeric_registered_vicreg,
+                  "get_loss('vicreg') = eqs. 8-10 at drawn λ, μ, ν, ε (variance hinge, ½ over views, (L_c + L_reg)/M)"),
             Check("necessity", "uncentred", cn.necessity_same_centred_matrix, "", assumption=A_SAMEM)),
     provenance=MAIN_TEXT))
 
@@ -179,3 +186,36 @@ register(Theorem(
             Check("necessity", "diagonal_included", cn.necessity_exclude_diagonal, "", assumption=A_NODIAG)),
     provenance="definitions checked against the main text; τ, centring and scaling of VICReg-ctr pinned by us "
                "(the pseudocode of the appendix was not at hand)"))
+
+A_BT_SAME = "Barlow Twins' cross-correlation is computed between a view and itself (K = K')"
+register(Theorem(
+    id="garrido2023.thm3.3/barlow-twins", paper=PAPER, number="Theorem 3.3 (consequence, ours)", kind="remark",
+    title="Barlow Twins through the duality",
+    statement="Applied to the standardised embeddings Ẑ (BatchNorm: biased variance + ε), Theorem 3.3 turns Barlow "
+              "Twins' redundancy term into a sample-contrastive one: with K = K', L_BT = Σ_k (1 − C_kk)² + "
+              "λ (L_c(Ẑ) + Σ_i ||Ẑ_i||⁴ − Σ_k ||Ẑ_·k||⁴)/N², the analogue of eq. 10 for VICReg; checked on the "
+              "registered loss at drawn λ and ε.",
+    formula="L_BT(K, K) = Σ_k (1 − ||Ẑ_·k||²/N)² + λ (L_c(Ẑ) + L_reg(Ẑ))/N²", assumptions=(A_BT_SAME,),
+    related=("garrido2023.thm3.3", "garrido2023.eq10", "garrido2023.prop3.2"),
+    checks=(Check("numeric", "registered_barlow", rc.numeric_registered_barlow,
+                  "get_loss('barlow_twins')(z, z) = the Theorem 3.3 form, standardisation recomputed"),
+            Check("necessity", "cross_view", rc.necessity_barlow_same_view, "two views: no single-matrix form",
+                  assumption=A_BT_SAME)),
+    provenance="remark of ours: Theorem 3.3 (main text) applied to Barlow Twins as the paper applies it to VICReg "
+               "(eqs. 8-10); the standardisation is the registered loss's (lightly's BatchNorm convention)"))
+
+A_RADIUS = "every embedding is projected to the radius √μ (the loss's μ is set)"
+register(Theorem(
+    id="garrido2023.lem3.4/spectral-contrastive", paper=PAPER, number="Lemma 3.4 (with the radius √μ)", kind="remark",
+    title="the spectral contrastive loss at radius √μ",
+    statement="The spectral contrastive loss with its normalisation μ projects the embeddings to norm √μ; on one view "
+              "it equals −2μ + L_c/(N(N−1)), and Lemma 3.4 with a = √μ and Theorem 3.3 bound that L_c by "
+              "L_nc − Nμ² + N²μ²/M ≤ L_c ≤ L_nc − Nμ² + N²μ² (Corollary 3.4.1 rescaled).",
+    formula="SCL(K, K; μ) = −2μ + L_c(K)/(N(N−1)),  ||K_·,i|| = √μ", assumptions=(A_RADIUS,),
+    related=("garrido2023.lem3.4", "garrido2023.cor3.4.1", "garrido2023.prop3.2"),
+    checks=(Check("numeric", "registered_radius", rc.numeric_registered_scl_radius,
+                  "get_loss('spectral_contrastive') at drawn μ ∉ [0.8, 1.25]: value and rescaled bounds"),
+            Check("necessity", "unprojected", rc.necessity_scl_radius, "μ unset: unequal norms break the bound",
+                  assumption=A_RADIUS)),
+    provenance="remark of ours: Lemma 3.4 (main text, stated for norm a) applied at the radius √μ that Garrido et al. "
+               "describe for the spectral contrastive loss; the μ convention is the registered loss's"))
