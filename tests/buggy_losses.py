@@ -273,6 +273,14 @@ def float32_inside(z1, z2):
     return _masked_ce(_simclr_logits(z1.float(), z2.float()), _pos(z1.shape[0]))
 
 
+def simclr_exp_overflow(z1, z2):
+    """The softmax written out with exp and no max subtracted (τ = 0.05): exp(1/τ) = 4.9e8 overflows float16."""
+    n = z1.shape[0]
+    e = torch.exp(_simclr_logits(z1, z2, t=0.05)) * (1 - torch.eye(2 * n, dtype=z1.dtype, device=z1.device))
+    pos = e[torch.arange(2 * n), _pos(n)]
+    return -(torch.log(pos / e.sum(1))).mean()
+
+
 @dataclass(frozen=True)
 class Bug:
     """One collected bug: the code, what it meant to be, and the check that must catch it."""
@@ -282,6 +290,7 @@ class Bug:
     caught_by: str  # check id (prefix) that must fail
     says: str  # a word the failure message must contain
     params: dict[str, Any] = field(default_factory=dict)
+    status: str = "failed"  # "warning": a failure on inputs outside the formula's domain (SEVERITY_RULE)
 
 
 BUGS = (
@@ -296,7 +305,8 @@ BUGS = (
     Bug(simclr_sum_reduction, "simclr", "check_matches_reference_value", "summed over the batch"),
     Bug(simclr_unnormalized, "simclr", "check_declared_invariance(invariance=positive_scale)", "normalised"),
     Bug(simclr_normalize_wrong_dim, "simclr", "check_declared_invariance(invariance=embedding_rotation)", "coordinates"),
-    Bug(simclr_normalize_no_eps, "simclr", "check_finite_gradients(kind=zero_rows)", "eps"),
+    Bug(simclr_normalize_no_eps, "simclr", "check_finite_gradients(kind=zero_rows)", "eps", status="warning"),
+    Bug(simclr_exp_overflow, "simclr", "check_mixed_precision", "overflow", {"temperature": 0.05}),
     Bug(simclr_detached_negatives, "simclr", "check_gradient_matches_finite_differences", "without gradient"),
     Bug(dcl_positive_in_denominator, "dcl", "check_matches_reference_value", "simclr(temperature=0.1)"),
     Bug(dcl_two_logsumexp, "dcl", "check_matches_reference_value", "differs"),

@@ -27,12 +27,13 @@ import torch
 
 from ssl_props._validation import InvalidArgument
 from ssl_props.checker import checks as _c, collapse as _col, conformance as _conf
-from ssl_props.checker._target import Case, CheckFailed, LossTarget, SkipCheck, make_target
+from ssl_props.checker import precision as _prec
+from ssl_props.checker._target import Case, CheckFailed, CheckWarning, LossTarget, SkipCheck, make_target, pinned
 from ssl_props.checker.conformance import identify
 from ssl_props.checker.report import SCHEMA, CheckReport, CheckResult
 
 __all__ = ["check_loss", "iter_checks", "check_id", "run_check", "identify", "make_target", "CheckReport",
-           "CheckResult", "CheckFailed", "LossCheckFailed", "Case", "LossTarget", "SCHEMA", "SkipCheck"]
+           "CheckResult", "CheckFailed", "CheckWarning", "LossCheckFailed", "Case", "LossTarget", "SCHEMA", "SkipCheck"]
 
 #: invariances that have a dedicated check (the others go through check_declared_invariance)
 _OWN_CHECK = ("batch_permutation", "view_swap")
@@ -50,13 +51,18 @@ def iter_checks(target: LossTarget, *, distributed: int = 0) -> Iterator[Callabl
     """Yield the checks that apply to ``target`` (plain functions or ``functools.partial`` variants).
 
     ``distributed=k`` (k ≥ 2) adds the data-parallel equivalence check on k spawned CPU processes.
+    A target whose pre-flight found nothing that runs gets only :func:`~ssl_props.checker.precision.check_preflight`.
     """
+    if target.diagnosis:
+        yield _prec.check_preflight
+        return
     yield _c.check_returns_finite_scalar
     yield _c.check_has_gradient
     yield _c.check_inputs_not_modified
     for kind in _c.DEGENERATE:
         yield functools.partial(_c.check_finite_gradients, kind=kind)
     yield _c.check_gradient_matches_finite_differences
+    yield _prec.check_mixed_precision
     yield _c.check_batch_permutation_invariance
     declared = target.invariances or frozenset()
     if "view_swap" in declared:
@@ -106,7 +112,7 @@ def single_threaded() -> Iterator[None]:
 
 def run_check(target: LossTarget, check: Callable, expected_failures: dict[str, str] | None = None) -> CheckResult:
     """Run one check and record its outcome (never raises for a failing property)."""
-    with single_threaded():
+    with single_threaded(), pinned(target.shapes):
         return _run_check(target, check, expected_failures)
 
 
@@ -121,6 +127,10 @@ def _run_check(target: LossTarget, check: Callable, expected_failures: dict[str,
         message = f"expected to fail ({reason}) but passed: {note}" if reason else note
     except SkipCheck as e:
         status, message = "skipped", str(e)
+    except CheckWarning as e:  # outside the formula's domain: shown and counted, an error only under strict
+        status = "xfailed" if reason else "warning"
+        message = f"{reason}: {e}" if reason else str(e)
+        counterexample = e.counterexample
     except AssertionError as e:  # CheckFailed and PropertyViolation are AssertionErrors
         status = "xfailed" if reason else "failed"
         message = f"{reason}: {e}" if reason else str(e)
@@ -137,11 +147,14 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                invariances: Sequence[str] | None = None, needs_stop_gradient: bool | None = None,
                examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
                expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
-               identify_loss: bool = True, distributed: int = 0, seed: int | None = None) -> CheckReport:
+               identify_loss: bool = True, distributed: int = 0, seed: int | None = None,
+               shapes: tuple[int | None, int | None] | None = None, dtype: str | torch.dtype | None = None,
+               views: str | None = None, strict: bool = False) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
-        fn: the loss; called with two float64 ``(batch, dim)`` tensors.
+        fn: the loss; called with two float64 ``(batch, dim)`` tensors (or as ``views`` says, or as the
+            pre-flight finds: a list of views, views stacked on a new axis, two keyword arguments).
         like: name of a registered loss (``ssl_props.losses.LOSSES``) it should equal; also supplies the
             declared family, invariances and stop-gradient of ``fn``.
         params: keyword parameters of the reference ``like`` (e.g. ``{"temperature": 0.1}``).
@@ -157,6 +170,12 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         on_fail: ``None`` (return the report), ``"warn"`` (also warn per failure) or ``"raise"``
             (raise :class:`LossCheckFailed`).
         identify_loss: also search which registered loss ``fn`` behaves like (``report.behaves_like``).
+        shapes: ``(batch, dim)``, either None: pin the sizes a fixed-shape loss accepts.
+        dtype: working dtype, ``float64`` (default), ``float32``, ``bfloat16`` or ``float16``: inputs are cast
+            to it and the tolerances derived from its eps. A loss that cannot run in float64 is checked in
+            float32, said once in ``report.notes``.
+        views: calling convention (``pair``, ``pair:AXIS``, ``stacked:AXIS``, ``list``, ``kw:A,B[:AXIS]``).
+        strict: warnings (failures on inputs outside the formula's domain) fail the report.
         distributed: ``k ≥ 2`` also runs ``fn`` in k CPU processes (gloo) on shards and compares loss and
             data-parallel gradients with the full batch (``fn`` must be importable by spawned processes,
             and the calling script needs an ``if __name__ == "__main__":`` guard).
@@ -168,26 +187,27 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         raise InvalidArgument(f"on_fail must be None, 'warn' or 'raise', got on_fail={on_fail!r}")
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
-                         examples=examples, seed=seed)
+                         examples=examples, seed=seed, shapes=shapes, dtype=dtype, views=views)
     if isinstance(distributed, bool) or not isinstance(distributed, int) or distributed < 0 or distributed == 1:
         raise InvalidArgument(f"distributed must be 0 (off) or a world size >= 2, got distributed={distributed!r}")
     selected = list(iter_checks(target, distributed=distributed))
-    if checks is not None:
+    if checks is not None and not target.diagnosis:  # a failed pre-flight is the whole report
         wanted = [checks] if isinstance(checks, str) else list(checks)
         known = [check_id(c) for c in selected]
         unknown = [w for w in wanted if not any(k.startswith(w) for k in known)]
         if unknown:
             raise InvalidArgument(f"unknown or inapplicable checks {unknown}; this loss's checks: {known}")
         selected = [c for c in selected if any(check_id(c).startswith(w) for w in wanted)]
-    report = CheckReport(target.name, like, dict(target.params), str(target.device))
+    report = CheckReport(target.name, like, dict(target.params), str(target.device), notes=list(target.notes),
+                         strict=bool(strict))
     for check in selected:
         result = run_check(target, check, expected_failures)
         report.results.append(result)
         if on_fail == "warn" and not result.passed:
             warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
-    if identify_loss:
-        with single_threaded():
-            report.behaves_like, report.closest = identify(target.fn, target.signature, target.device)
+    if identify_loss and not target.diagnosis:
+        with single_threaded(), pinned(target.shapes):
+            report.behaves_like, report.closest = identify(target, target.signature, target.device)
     if on_fail == "raise" and not report.passed:
         raise LossCheckFailed(report)
     return report

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import torch
-from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed as hyp_seed, settings, strategies as st  # noqa: F401
 
 from ssl_props._validation import InvalidArgument, check_pair, describe
 from ssl_props.device import resolve_device
 from ssl_props.losses import LossInfo, get_loss
 from ssl_props.properties import PropertyViolation
-from ssl_props.strategies import make_embeddings
-from ssl_props.tolerances import EPS, SAFETY
+from ssl_props.tolerances import EPS, SAFETY, eps as dtype_eps, value_tolerance
+from ssl_props.checker.calling import PAIR, Convention, FreshCopy
+from ssl_props.checker.cases import Case, cases, pin, pinned  # noqa: F401 - re-exported for the checks
 
 PREDICTOR_SIGNATURE = ("p", "z")
 DEFAULT_MAX_EXAMPLES = 25  # per Hypothesis-driven check: keeps one battery well under 20 s on 2 CPU cores
@@ -40,52 +41,15 @@ class CheckFailed(PropertyViolation):
         self.counterexample = counterexample
 
 
-@dataclass(frozen=True)
-class Case:
-    """Recipe of one input pair: ``z1 = make_embeddings(n, d, kind, seed, scale)`` and ``z2`` made by ``view``.
-
-    ``view``: ``noise`` (z1 plus 30 % Gaussian noise), ``same_kind`` (an independent draw of the same kind),
-    ``equal`` (z2 = z1). ``zero_rows`` is a degenerate kind local to the checker (every other row exactly 0).
-    """
-
-    n: int
-    d: int
-    kind: str = "gaussian"
-    scale: float = 1.0
-    seed: int = 0
-    view: str = "noise"
-
-    def build(self, device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The two float64 ``(n, d)`` views on ``device``."""
-        dev = resolve_device(device)
-        z1 = self._draw(self.kind, self.seed)
-        if self.view == "equal":
-            z2 = z1.clone()
-        elif self.view == "same_kind":
-            z2 = self._draw(self.kind, self.seed + 1)
-        else:
-            g = torch.Generator().manual_seed(self.seed + 7)
-            z2 = z1 + 0.3 * self.scale * torch.randn(z1.shape, generator=g, dtype=torch.float64)
-        return z1.to(dev), z2.to(dev)
-
-    def _draw(self, kind: str, seed: int) -> torch.Tensor:
-        if kind == "zero_rows":
-            z = make_embeddings(self.n, self.d, "gaussian", seed=seed, scale=self.scale)
-            z[::2] = 0.0
-            return z
-        return make_embeddings(self.n, self.d, kind, seed=seed, scale=self.scale)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+class CheckWarning(CheckFailed):
+    """A failure on inputs outside the formula's domain (see :data:`SEVERITY_RULE`): a warning, not an error."""
 
 
-def cases(*, n: tuple[int, int] = (2, 10), d: tuple[int, int] = (2, 10), kinds: Sequence[str] = ("gaussian",),
-          scales: Sequence[float] = (1.0,), views: Sequence[str] = ("noise",)) -> st.SearchStrategy[Case]:
-    """Returns a strategy which generates :class:`Case` recipes; shrinks towards the smallest shape, the
-    first kind / scale / view and seed 0."""
-    return st.builds(Case, st.integers(*n), st.integers(*d), st.sampled_from(tuple(kinds)),
-                     st.sampled_from(tuple(scales)), st.integers(0, 2**31 - 1), st.sampled_from(tuple(views)))
-
+#: the severity rule, documented once (README "Checking your own loss" repeats it)
+SEVERITY_RULE = ("inputs that training reaches (complete or dimensional collapse, constant features, duplicated rows, "
+                 "near-zero rows) must give finite values and gradients: an error; inputs outside the formula's "
+                 "domain (an exactly zero row for a loss that normalises its embeddings) give a warning: shown, "
+                 "counted, exit 0, an error under --strict")
 
 @dataclass(frozen=True)
 class LossTarget:
@@ -104,13 +68,33 @@ class LossTarget:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     examples: tuple[tuple[torch.Tensor, torch.Tensor], ...] = ()
     seed: int | None = None  # None: derandomised Hypothesis (the default); an int: a fresh, reproducible search
+    # how the loss runs (found by the pre-flight, see ssl_props.checker.calling)
+    convention: Convention = PAIR  # calling convention (views as a pair, stacked, a list, keywords)
+    dtype: torch.dtype = torch.float64  # working dtype: inputs are cast to it, the value cast back to float64
+    float64_ok: bool = True  # the loss also runs in float64 (finite differences are then taken there)
+    stateful: tuple[str, ...] = ()  # tensors that change across calls: each call runs on a fresh copy
+    shapes: tuple[int | None, int | None] = (None, None)  # pinned (batch, dim)
+    notes: tuple[str, ...] = ()
+    diagnosis: str | None = None  # set by the pre-flight when no call ran: the report's one message
 
     @property
     def is_predictor(self) -> bool:
         return self.needs_stop_gradient or self.signature == PREDICTOR_SIGNATURE
 
+    def raw(self, a: torch.Tensor, b: torch.Tensor) -> Any:
+        """The loss on ``a, b`` cast to the working dtype, through the calling convention, result as returned."""
+        fn = FreshCopy(self.fn) if self.stateful else self.fn
+        return self.convention.call(fn, a.to(self.dtype), b.to(self.dtype))
+
     def __call__(self, a: torch.Tensor, b: torch.Tensor) -> Any:
-        return self.fn(a, b)
+        out = self.raw(a, b)
+        if self.dtype != a.dtype and isinstance(out, torch.Tensor) and out.is_floating_point():
+            return out.to(a.dtype)  # differentiable: gradients reach the float64 leaves
+        return out
+
+    def in_float64(self) -> "LossTarget":
+        """This target computing in float64 (for properties that only float64 resolves)."""
+        return replace(self, dtype=torch.float64)
 
     def reference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         assert self.like is not None
@@ -120,6 +104,21 @@ class LossTarget:
         """``simclr(temperature=0.5)``: the reference with its defaults and the given parameters."""
         assert self.like is not None
         return format_call(self.like.name, {**self.like.defaults, **self.params})
+
+
+def precision_ratio(fn: object) -> float:
+    """``eps(working dtype) / eps(float64)``: how much coarser than float64 ``fn`` rounds (1 for float64)."""
+    return dtype_eps(getattr(fn, "dtype", torch.float64)) / EPS[torch.float64]
+
+
+def value_tol(fn: object, value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor | None,
+              gb: torch.Tensor | None, scale: float = 0.0) -> float:
+    """:func:`~ssl_props.tolerances.value_tolerance` for a loss computing in its working dtype.
+
+    The float64 bound ``SAFETY · n·d · eps · (|L| + Σ|z ∂L/∂z| + scale)`` with the working dtype's eps:
+    casting the inputs rounds each entry by that relative eps, and every intermediate sum rounds in it.
+    """
+    return value_tolerance(value, a, b, ga, gb, scale) * precision_ratio(fn)
 
 
 def format_call(name: str, params: dict[str, Any]) -> str:
@@ -134,12 +133,29 @@ def _check_callable(fn: object) -> str:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return getattr(fn, "__name__", type(fn).__name__)
-    try:
-        sig.bind(object(), object())
-    except TypeError:
-        raise InvalidArgument(f"fn must accept two positional tensors (z1, z2) or (p, z); "
-                              f"{getattr(fn, '__name__', fn)!r} has signature {sig}") from None
+    from ssl_props.checker.calling import candidates
+
+    if not candidates(fn):  # type: ignore[arg-type]
+        raise InvalidArgument(f"fn must accept two views: two positional tensors (z1, z2) or (p, z), one argument (a list "
+                              f"or a stacked tensor) or two keyword arguments; {getattr(fn, '__name__', fn)!r} has "
+                              f"signature {sig}")
     return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _check_shapes(shapes: object) -> tuple[int | None, int | None]:
+    if shapes is None:
+        return (None, None)
+    if not (isinstance(shapes, (tuple, list)) and len(shapes) == 2):
+        raise InvalidArgument(f"shapes must be (batch, dim) with None for a free size, got shapes={shapes!r}")
+    for what, v, lo in (("batch", shapes[0], 2), ("dim", shapes[1], 1)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo):
+            raise InvalidArgument(f"{what} must be an int >= {lo} (or None), got {what}={v!r}")
+    return (shapes[0], shapes[1])
+
+
+def pin_to(pins: tuple[int | None, int | None], n: int, d: int) -> tuple[int, int]:
+    """``(n, d)`` with the sizes pinned in ``pins`` substituted."""
+    return (pins[0] or n), (pins[1] or d)
 
 
 def _positional_names(fn: Callable) -> tuple[str, ...]:
@@ -154,9 +170,30 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
                 family: str | None = None, invariances: Sequence[str] | None = None,
                 needs_stop_gradient: bool | None = None, device: str | torch.device | None = None,
                 max_examples: int | None = None, examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
-                seed: int | None = None) -> LossTarget:
-    """Validate the user's arguments and build the :class:`LossTarget` (raises :class:`InvalidArgument`)."""
+                seed: int | None = None, shapes: tuple[int | None, int | None] | None = None,
+                dtype: str | torch.dtype | None = None, views: str | None = None,
+                preflight: bool = True) -> LossTarget:
+    """Validate the user's arguments and build the :class:`LossTarget` (raises :class:`InvalidArgument`).
+
+    ``shapes=(batch, dim)`` (either may be None) pins what the loss accepts; ``dtype`` is the working
+    dtype (``float64`` default, ``float32``, ``bfloat16``, ``float16``); ``views`` a calling convention
+    (:func:`ssl_props.checker.calling.parse_views`, detected when None). With ``preflight`` the loss is
+    called once per shape and dtype (:func:`~ssl_props.checker.calling.run_preflight`); when nothing
+    runs, ``target.diagnosis`` holds the one message.
+    """
+    from ssl_props.checker.calling import DTYPES, PREFLIGHT_SHAPES, parse_views, run_preflight
+
     name = _check_callable(fn)
+    pins = _check_shapes(shapes)
+    if dtype is None:
+        work = torch.float64
+    elif isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        work = dtype
+    elif isinstance(dtype, str) and dtype in DTYPES:
+        work = DTYPES[dtype]
+    else:
+        raise InvalidArgument(f"dtype={dtype!r}; use one of {sorted(DTYPES)}")
+    convention = parse_views(views)
     info = None
     if like is not None:
         try:
@@ -189,14 +226,21 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
             raise InvalidArgument(f"examples[{i}] must be a pair (z1, z2) of tensors, got {describe(pair)}")
         a, b = check_pair(pair[0], pair[1], (f"examples[{i}][0]", f"examples[{i}][1]"), min_rows=2)
         checked.append((a.detach().to(dev, torch.float64), b.detach().to(dev, torch.float64)))
-    names = _positional_names(fn)  # type: ignore[arg-type]
+    names = (convention.argument_names() if convention else None) or _positional_names(fn)  # type: ignore[arg-type]
     signature = info.signature if info else (PREDICTOR_SIGNATURE if names == PREDICTOR_SIGNATURE else ("z1", "z2"))
     sg = needs_stop_gradient if needs_stop_gradient is not None else (
         info.needs_stop_gradient if info else signature == PREDICTOR_SIGNATURE)
     inv = frozenset(invariances) if invariances is not None else (info.invariances if info else None)
     target = LossTarget(fn, name, signature, family or (info.family if info else None), inv, bool(sg),
                         max(2, info.min_batch) if info else 2, info, params, dev,
-                        max_examples or DEFAULT_MAX_EXAMPLES, tuple(checked), seed)
+                        max_examples or DEFAULT_MAX_EXAMPLES, tuple(checked), seed, shapes=pins)
+    if preflight:
+        tried = tuple(dict.fromkeys(pin_to(pins, n, d) for n, d in PREFLIGHT_SHAPES))
+        pf = run_preflight(fn, views=convention, dtype=work, shapes=tried, device=dev)  # type: ignore[arg-type]
+        target = replace(target, convention=pf.convention, dtype=pf.dtype, float64_ok=pf.float64_ok,
+                         stateful=tuple(pf.stateful), notes=tuple(pf.notes), diagnosis=pf.diagnosis)
+    elif convention is not None or work != torch.float64:
+        target = replace(target, convention=convention or PAIR, dtype=work)
     if info is not None:  # surface a bad parameter value now, as an input error
         a, b = Case(4, 3).build(dev)
         try:
@@ -267,7 +311,7 @@ def rounding_noise(fn: Callable, a: torch.Tensor, b: torch.Tensor, draws: int = 
         return 0.0, 0.0
     gen = torch.Generator().manual_seed(12345)
     dv = dg = 0.0
-    rel = 4 * EPS[torch.float64]
+    rel = 4 * dtype_eps(getattr(fn, "dtype", torch.float64))
     for _ in range(draws):
         ra = (torch.randint(0, 2, a.shape, generator=gen) * 2 - 1).to(a)
         rb = (torch.randint(0, 2, b.shape, generator=gen) * 2 - 1).to(b)

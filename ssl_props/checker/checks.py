@@ -16,10 +16,9 @@ import torch
 from ssl_props.fingerprint import TRANSFORMS, classify
 from ssl_props.properties import PropertyViolation
 from ssl_props.strategies import DEGENERATE_KINDS
-from ssl_props.tolerances import EPS, SAFETY
-from ssl_props.tolerances import value_tolerance
-from ssl_props.checker._target import (Case, CheckFailed, LossTarget, cases, evaluate, loss_scale, rounding_noise, run_examples,
-                      run_property, value_and_grads)
+from ssl_props.tolerances import EPS, SAFETY, eps as dtype_eps
+from ssl_props.checker._target import (Case, CheckFailed, CheckWarning, LossTarget, cases, evaluate,
+                                       loss_scale, rounding_noise, run_examples, run_property, value_and_grads, value_tol)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
 SCALES = (1.0, 1e-3, 1e3)  # tiny and huge variances are where implementations break
@@ -50,11 +49,11 @@ def _n_range(target: LossTarget) -> tuple[int, int]:
 @source("API contract: a loss maps two (batch, dim) tensors to a finite real 0-d tensor of their dtype")
 def check_returns_finite_scalar(target: LossTarget) -> str:
     def prop_t(a: torch.Tensor, b: torch.Tensor) -> None:
-        out = evaluate(target, a, b)
+        out = evaluate(target.raw, a, b)
         if not out.is_floating_point():
             raise PropertyViolation(f"the loss returned dtype {out.dtype}, not a real floating tensor")
-        if out.dtype != a.dtype:
-            raise PropertyViolation(f"the loss returned {out.dtype} for {a.dtype} inputs: it computes in lower "
+        if out.dtype != target.dtype:
+            raise PropertyViolation(f"the loss returned {out.dtype} for {target.dtype} inputs: it computes in lower "
                                     f"precision (a hard-coded .float() or a float32 constant?)")
         if not bool(torch.isfinite(out)):
             raise PropertyViolation(f"the loss is {float(out)} on finite inputs of shape {tuple(a.shape)}")
@@ -62,7 +61,7 @@ def check_returns_finite_scalar(target: LossTarget) -> str:
     run_property(lambda c: prop_t(*c.build(target.device)), cases(n=_n_range(target), kinds=WELL_POSED, scales=SCALES),
                  max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
     run_examples(prop_t, target)
-    return "0-d finite float64 on well-posed inputs at scales 1, 1e-3, 1e3"
+    return f"0-d finite {str(target.dtype).replace('torch.', '')} on well-posed inputs at scales 1, 1e-3, 1e3"
 
 
 @source("API contract: training needs a gradient with respect to the (first) embedding")
@@ -107,19 +106,45 @@ def check_finite_gradients(target: LossTarget, *, kind: str) -> str:
                                         f"(sqrt or norm of 0 without eps: sqrt(var) instead of sqrt(var + eps), "
                                         f"z / z.norm() instead of F.normalize?)")
 
-    run_property(prop, cases(n=(max(target.min_batch, 2), 8), d=(2, 8), kinds=(kind,), scales=(1.0, 1e-3),
-                             views=("equal", "same_kind")), max_examples=max(4, target.max_examples // 2), seed=target.seed)
+    try:
+        run_property(prop, cases(n=(max(target.min_batch, 2), 8), d=(2, 8), kinds=(kind,), scales=(1.0, 1e-3),
+                                 views=("equal", "same_kind")), max_examples=max(4, target.max_examples // 2), seed=target.seed)
+    except CheckFailed as e:
+        if kind in OUTSIDE_DOMAIN and normalises(target):
+            raise CheckWarning(f"{e}; an exactly zero row is outside the domain of a loss that normalises its embeddings "
+                               f"(z/||z||), and training does not reach it: a warning, an error under --strict (F.normalize's eps makes "
+                               f"it finite)",
+                               e.counterexample) from None
+        raise
     return f"finite loss and gradients on '{kind}' batches"
 
 
-def _richardson_excess(ds: list[float], analytic: float, vtol: float, h: float) -> tuple[float, float, float]:
+#: degenerate kinds outside the formula's domain of a normalising loss (warning, not error; SEVERITY_RULE)
+OUTSIDE_DOMAIN = ("zero_rows",)
+
+
+def normalises(target: LossTarget) -> bool:
+    """Declared ``positive_scale`` invariance, or measured: ``L(c z1, c z2) = L(z1, z2)`` for c = 1e-2, 1e2."""
+    if target.invariances is not None and "positive_scale" in target.invariances:
+        return True
+    a, b = Case(5, 4, seed=9).build(target.device)
+    try:
+        out, ga, gb = value_and_grads(target, a, b)
+        tol = value_tol(target, out, a, b, ga, gb, loss_scale(target, a, b)) * 1e2  # the scaled input's rounding too
+        with torch.no_grad():
+            return all(abs(float(evaluate(target, c * a, c * b)) - float(out)) <= tol for c in (1e-2, 1e2))
+    except PropertyViolation:
+        return False
+
+
+def _richardson_excess(ds: list[float], analytic: float, vtol: float, h: float,
+                       eps: float = EPS[torch.float64]) -> tuple[float, float, float]:
     """``(|analytic − R| − tol, R, tol)`` for the better of the Richardson pairs ``(h/4^k, h/4^(k+1))``.
 
     ``|D_k − D_{k+1}|`` is ≈ 15× the O(h²) truncation error of ``D_{k+1}``; the rounding of each
     evaluation (``vtol``) enters divided by the step. A loss smooth only on a finer scale gets the
     smaller step.
     """
-    eps = EPS[torch.float64]
     best = (math.inf, 0.0, 0.0)
     for k in range(len(ds) - 1):
         rich = (16 * ds[k + 1] - ds[k]) / 15
@@ -130,14 +155,16 @@ def _richardson_excess(ds: list[float], analytic: float, vtol: float, h: float) 
 
 @source("autograd correctness: central differences in float64 (Richardson error estimate)")
 def check_gradient_matches_finite_differences(target: LossTarget) -> str:
-    eps = EPS[torch.float64]
+    if target.dtype != torch.float64 and target.float64_ok:
+        target = target.in_float64()  # a property of the formula: taken where float64 resolves it
+    eps = dtype_eps(target.dtype)
 
     def prop(case: Case) -> None:
         a, b = case.build(target.device)
         out, ga, gb = value_and_grads(target, a, b)
         ga = torch.zeros_like(a) if ga is None else ga
         gb = torch.zeros_like(b) if gb is None else gb
-        vtol = value_tolerance(out, a, b, ga, gb, loss_scale(target, a, b))
+        vtol = value_tol(target, out, a, b, ga, gb, loss_scale(target, a, b))
         gen = torch.Generator().manual_seed(case.seed + 11)
         s = max(float(torch.cat([a, b]).abs().max()), 1e-300)
         h = eps ** (1 / 3) * s  # balances truncation (h²) against rounding (eps/h)
@@ -153,9 +180,9 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
                 return (hi - lo) / (2 * step)
 
             ds = [fd(h / 4**k) for k in range(3)]
-            best = _richardson_excess(ds, analytic, vtol, h)
+            best = _richardson_excess(ds, analytic, vtol, h, eps)
             if best[0] > 0:  # add the measured rounding noise before concluding
-                best = _richardson_excess(ds, analytic, vtol + rounding_noise(target, a, b)[0], h)
+                best = _richardson_excess(ds, analytic, vtol + rounding_noise(target, a, b)[0], h, eps)
             if best[0] > 0:
                 _, rich, tol = best
                 which = "p" if target.needs_stop_gradient else "(z1, z2)"
@@ -163,13 +190,15 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
                     f"autograd directional derivative along a random direction of {which} is {analytic:.10g} but "
                     f"finite differences give {rich:.10g} (|difference| {abs(analytic - rich):.3g} > "
                     f"tolerance {tol:.3g}): part of the loss is cut from the graph (.detach(), negatives gathered "
-                    f"without gradient, .data) or a custom backward is wrong")
+                    f"without gradient, .data) or a custom backward is wrong; if the detaching is intentional (a "
+                    f"detached weight or temperature, a running statistic), declare it: --xfail "
+                    f"check_gradient_matches_finite_differences='why' (API expected_failures=)")
 
     # scale 1e3 is left out: there the curvature of temperature-scaled logsumexps (∝ scale²/τ) is not
     # resolved by float64 differences, and a detached branch is as visible at scales 1 and 1e-3
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED, scales=(1.0, 1e-3), views=("noise", "same_kind")),
                  max_examples=target.max_examples, seed=target.seed, fixed=_fixed())
-    return "autograd agrees with central differences in float64"
+    return f"autograd agrees with central differences in {str(target.dtype).replace('torch.', '')}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -193,7 +222,7 @@ def _invariance_property(target: LossTarget, transform: str, claim: str, hint: s
         ta, tb = TRANSFORMS[transform](a, b, torch.Generator().manual_seed(case.seed + 3))
         with torch.no_grad():
             moved = evaluate(target, ta, tb)
-        tol = value_tolerance(out, a, b, ga, gb, loss_scale(target, a, b))
+        tol = value_tol(target, out, a, b, ga, gb, loss_scale(target, a, b))
         if not abs(float(moved) - float(out)) <= tol:  # measured rounding only when the cheap bound is exceeded
             tol += rounding_noise(target, a, b)[0] + rounding_noise(target, ta, tb)[0]
         if not abs(float(moved) - float(out)) <= tol:
@@ -252,7 +281,7 @@ def symmetry_defects(fn: Callable, transforms: dict, inputs: list[tuple[torch.Te
     ratios: dict[str, float] = {}
     for i, (a, b) in enumerate(inputs):
         out, ga, gb = value_and_grads(fn, a, b)
-        tol = max(value_tolerance(out, a, b, ga, gb, loss_scale(fn, a, b)), 1e-300)
+        tol = max(value_tol(fn, out, a, b, ga, gb, loss_scale(fn, a, b)), 1e-300)
         for name, tf in transforms.items():
             ta, tb = tf(a, b, torch.Generator().manual_seed(seed + i))
             with torch.no_grad():
@@ -271,6 +300,9 @@ def check_contrastive_class(target: LossTarget) -> str:
     evidence = (f"defect/tolerance: centred rotations of embedding space {ratios[names[0]]:.3g}, "
                 f"centred sample mixing {ratios[names[1]]:.3g}")
     declared = target.family
+    spectral = {"centred_embedding_rotation", "sample_mixing"} <= (target.invariances or frozenset())
+    if observed == "both" and spectral:  # declared both symmetries (a spectral loss, e.g. TCR's log det)
+        return f"behaves as both, as declared: it depends on the singular values only ({evidence})"
     if declared in ("sample-contrastive", "dimension-contrastive") and observed != declared:
         hint = ("it depends on more than the centred feature covariance (a Gram/sample matrix, e.g. z @ z.T instead "
                 "of z.T @ z?)" if declared == "dimension-contrastive" else

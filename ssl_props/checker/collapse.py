@@ -14,8 +14,7 @@ import torch
 
 from ssl_props.fingerprint import TRANSFORMS, classify
 from ssl_props.strategies import random_orthogonal
-from ssl_props.tolerances import value_tolerance
-from ssl_props.checker._target import Case, CheckFailed, LossTarget, evaluate, value_and_grads
+from ssl_props.checker._target import Case, CheckFailed, LossTarget, SkipCheck, evaluate, pin, value_and_grads, value_tol
 from ssl_props.checker.checks import source, symmetry_defects
 
 def _spread(n: int, d: int, gen: torch.Generator) -> torch.Tensor:
@@ -53,11 +52,31 @@ def _regimes(target: LossTarget) -> list[tuple[tuple[int, int], ...]]:
     return [_REGIMES[family]] if family in _REGIMES else list(_REGIMES.values())
 
 
+#: the hint for a pairwise loss that scores every pair of identical views alike, as predictor losses do
+PREDICTOR_HINT = ("it scores every pair of identical views alike, as a predictor loss does (SimSiam/BYOL: alignment "
+                  "only, collapse is avoided by the stop-gradient and the predictor): if it is used as loss(p, z) with "
+                  "a stop-gradient target, declare it: name its arguments (p, z), or --predictor (API "
+                  "needs_stop_gradient=True)")
+
+_IN_REGIME = {"sample-contrastive": lambda n, d: n <= d, "dimension-contrastive": lambda n, d: n > d}
+
+
 def _in_some_regime(target: LossTarget, test: Callable[[int, int, int], str | None]) -> str:
     """Run ``test(n, d, seed)`` (a failure message or None) over the shapes of the loss's regime(s);
-    fail only if every candidate regime has a failing shape."""
+    fail only if every candidate regime has a failing shape. Pinned sizes replace the regime's; a
+    regime the pinned shape leaves is skipped (spreading is impossible there)."""
     first = None
+    regimes = []
     for shapes in _regimes(target):
+        family = next(k for k, v in _REGIMES.items() if v == shapes)
+        pinned_shapes = tuple(dict.fromkeys(pin(n, d) for n, d in shapes))
+        if all(_IN_REGIME[family](n, d) for n, d in pinned_shapes):
+            regimes.append(pinned_shapes)
+    if not regimes:
+        n, d = pin(*_REGIMES["sample-contrastive"][0])
+        raise SkipCheck(f"the pinned shape {n}×{d} is outside the regime where this loss can spread its embeddings "
+                        f"(orthogonal samples need batch <= dim, whitened features batch > dim)")
+    for shapes in regimes:
         msgs = [test(n, d, s) for s, (n, d) in enumerate(shapes)]
         bad = [m for m in msgs if m]
         if not bad:
@@ -75,12 +94,13 @@ def check_prefers_spread(target: LossTarget, *, collapse: str) -> str:
         spread, col = _spread(n, d, gen).to(target.device), _collapsed(n, d, gen, rank).to(target.device)
         ls, ga, gb = value_and_grads(target, spread, spread.clone())
         lc, ca, cb = value_and_grads(target, col, col.clone())
-        tol = value_tolerance(ls, spread, spread, ga, gb) + value_tolerance(lc, col, col, ca, cb)
+        tol = value_tol(target, ls, spread, spread, ga, gb) + value_tol(target, lc, col, col, ca, cb)
         if float(ls) < float(lc) - tol:
             return None
+        hint = PREDICTOR_HINT if (collapse == "complete" and abs(float(ls) - float(lc)) <= tol) else (
+            "the repulsive/regularising term is missing, zero-weighted or has the wrong sign")
         return (f"the loss does not penalise {collapse} collapse: with identical views, L(collapsed) = {float(lc):.10g} "
-                f"is not above L(spread) = {float(ls):.10g} (tolerance {tol:.3g}) at n={n}, d={d}; the "
-                f"repulsive/regularising term is missing, zero-weighted or has the wrong sign")
+                f"is not above L(spread) = {float(ls):.10g} (tolerance {tol:.3g}) at n={n}, d={d}; {hint}")
 
     return f"L(spread) < L({collapse} collapse) for identical views " + _in_some_regime(target, test)
 
@@ -93,7 +113,7 @@ def check_collapse_not_minimum(target: LossTarget) -> str:
         gen = torch.Generator().manual_seed(s)
         col, spread = _collapsed(n, d, gen, 0).to(target.device), _spread(n, d, gen).to(target.device)
         lc, ga, gb = value_and_grads(target, col, col.clone())
-        tol = value_tolerance(lc, col, col, ga, gb)
+        tol = value_tol(target, lc, col, col, ga, gb)
         slope = sum(float((g * col).norm()) for g in (ga, gb) if g is not None)  # first-order change, relative step 1
         if slope > tol:
             notes.append("not stationary")

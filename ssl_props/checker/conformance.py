@@ -20,7 +20,8 @@ from ssl_props.properties import PropertyViolation
 from ssl_props.tolerances import sum_of_products
 from ssl_props.tolerances import value_tolerance
 from ssl_props.checker._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, LossTarget, SkipCheck, cases, format_call,
-                      loss_scale, run_property, evaluate, rounding_noise, value_and_grads)
+                                       loss_scale, precision_ratio, run_property, evaluate, rounding_noise,
+                                       value_and_grads, value_tol)
 from ssl_props.checker.checks import WELL_POSED, source, symmetry_defects
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
@@ -80,7 +81,7 @@ def _value_mismatch(target: LossTarget, case: Case) -> str | None:
     ref, ra, rb = value_and_grads(target.reference, a, b)
     with torch.no_grad():
         mine = evaluate(target, a, b)
-    tol = value_tolerance(ref, a, b, ra, rb, loss_scale(target.reference, a, b))
+    tol = value_tol(target, ref, a, b, ra, rb, loss_scale(target.reference, a, b))  # in yours' working dtype
     if abs(float(mine) - float(ref)) > tol:  # add the measured rounding of both implementations
         tol += rounding_noise(target.reference, a, b)[0] + rounding_noise(target, a, b)[0]
     if abs(float(mine) - float(ref)) <= tol:
@@ -155,7 +156,7 @@ def check_matches_reference_gradient(target: LossTarget) -> str:
                 raise PropertyViolation(f"∂L/∂{name}: " + ("no gradient reaches it in yours but the reference's does "
                                                           "(detached?)" if m is None else
                                                           "yours has a gradient but the reference stops it (missing .detach()?)"))
-            tol = grad_tolerance(target.reference, a, b, r, which)
+            tol = grad_tolerance(target.reference, a, b, r, which) * precision_ratio(target)
             err = float((m - r).abs().max())
             if err > tol:  # add the measured rounding of both implementations
                 tol += rounding_noise(target.reference, a, b)[1] + rounding_noise(target, a, b)[1]
@@ -209,7 +210,8 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
 
     Returns ``(matches, closest)``: ``matches`` is ``[{"name", "params", "factor"}]`` with ``factor`` 1
     for an exact match and another constant for a match up to scale; ``closest`` is the nearest
-    candidate ``{"name", "params", "max_relative_difference"}`` (``None`` if no candidate ran).
+    candidate ``{"name", "params", "max_relative_difference"}`` (``None`` if no candidate ran or none is within
+    :data:`CLOSE_ENOUGH`: "no registered loss").
     """
     inputs = [c.build(device) for c in _ID_INPUTS]
     try:
@@ -228,7 +230,8 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
             except Exception:  # noqa: BLE001 - a candidate undefined on these shapes is skipped
                 continue
             cand = lambda x, y: info.fn(x, y, **params)  # noqa: E731
-            tols = [value_tolerance(r, a, b, ga, gb, loss_scale(cand, a, b)) for (r, ga, gb), (a, b) in zip(refs, inputs)]
+            tols = [value_tolerance(r, a, b, ga, gb, loss_scale(cand, a, b)) * precision_ratio(fn)
+                    for (r, ga, gb), (a, b) in zip(refs, inputs)]
             vals = [float(r) for r, _, _ in refs]
             if all(abs(m - v) <= t for m, v, t in zip(mine, vals, tols)):
                 exact.append({"name": info.name, "params": params, "factor": 1.0})
@@ -240,4 +243,10 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
             rel = max(abs(m - v) / max(abs(v), 1e-300) for m, v in zip(mine, vals))
             if rel < closest[0]:
                 closest = (rel, {"name": info.name, "params": params, "max_relative_difference": rel})
-    return exact + scaled, closest[1]
+    # a nearest candidate is only worth naming when it is close: beyond CLOSE_ENOUGH relative difference
+    # (a wrong constant, a missing term) it says nothing about what was meant
+    return exact + scaled, (closest[1] if closest[0] <= CLOSE_ENOUGH else None)
+
+
+#: largest max relative difference at which :func:`identify` still names the closest registered loss
+CLOSE_ENOUGH = 0.1

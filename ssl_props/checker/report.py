@@ -8,14 +8,16 @@ JSON schema ``ssl-props/check-report/v1`` (stable: fields are only ever added, u
       "like": "simclr" | null,             # registered loss it was compared with
       "params": {"temperature": 0.5},      # parameters of that reference
       "device": "cpu",
-      "passed": true,                      # no check failed (xfailed/skipped do not count)
-      "counts": {"passed": 14, "failed": 0, "skipped": 1, "xfailed": 0, "xpassed": 0},
+      "passed": true,                      # no check failed (xfailed/skipped/warning do not count; warning does under strict)
+      "strict": false,                     # warnings count as failures (--strict)
+      "counts": {"passed": 14, "failed": 0, "skipped": 1, "xfailed": 0, "xpassed": 0, "warning": 1},
+      "notes": ["stateful: C change across calls ..."],   # what the pre-flight found (convention, dtype, state)
       "behaves_like": [{"name": "simclr", "params": {...}, "factor": 1.0}],   # exact (factor 1) or scaled matches
       "closest": {"name": "dcl", "params": {...}, "max_relative_difference": 0.12} | null,  # nearest non-match
       "results": [
         {"check": "check_view_symmetry",   # test id: function name plus keyword variants
-         "status": "passed" | "failed" | "skipped" | "xfailed" | "xpassed",
-         "passed": true,                   # status in (passed, skipped, xfailed)
+         "status": "passed" | "failed" | "skipped" | "xfailed" | "xpassed" | "warning",
+         "passed": true,                   # status in (passed, skipped, xfailed, warning)
          "message": "...",                 # the evidence (or the reason for a skip / xfail)
          "counterexample": {"n": 2, "d": 3, "kind": "gaussian", "scale": 1.0, "seed": 0, "view": "noise"} | null,
          "source": "Garrido et al. 2023, Definition 3.2",   # theorem or convention the check comes from
@@ -32,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SCHEMA = "ssl-props/check-report/v1"
-Status = Literal["passed", "failed", "skipped", "xfailed", "xpassed"]
-_OK: tuple[str, ...] = ("passed", "skipped", "xfailed")
+Status = Literal["passed", "failed", "skipped", "xfailed", "xpassed", "warning"]
+#: a warning is a failure on inputs outside the formula's domain (ssl_props.checker._target.SEVERITY_RULE)
+_OK: tuple[str, ...] = ("passed", "skipped", "xfailed", "warning")
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,16 @@ class CheckReport:
     results: list[CheckResult] = field(default_factory=list)
     behaves_like: list[dict[str, Any]] = field(default_factory=list)
     closest: dict[str, Any] | None = None  # nearest registered loss when nothing matches
+    notes: list[str] = field(default_factory=list)  # what the pre-flight found
+    strict: bool = False  # warnings count as failures
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.results)
+        return all(r.passed and not (self.strict and r.status == "warning") for r in self.results)
 
     @property
     def failures(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed]
+        return [r for r in self.results if not r.passed or (self.strict and r.status == "warning")]
 
     def __getitem__(self, check: str) -> CheckResult:
         """The result whose id is ``check`` (or, if unique, starts with ``check``)."""
@@ -86,12 +91,13 @@ class CheckReport:
         return hits[0]
 
     def counts(self) -> dict[str, int]:
-        keys = ("passed", "failed", "skipped", "xfailed", "xpassed")
+        keys = ("passed", "failed", "skipped", "xfailed", "xpassed", "warning")
         return {k: sum(r.status == k for r in self.results) for k in keys}
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "loss": self.loss, "like": self.like, "params": _jsonable(self.params),
-                "device": self.device, "passed": self.passed, "counts": self.counts(),
+                "device": self.device, "passed": self.passed, "strict": self.strict, "counts": self.counts(),
+                "notes": list(self.notes),
                 "behaves_like": _jsonable(self.behaves_like),
                 "closest": _jsonable(self.closest), "results": [r.to_dict() for r in self.results]}
 
@@ -105,12 +111,14 @@ class CheckReport:
         against = f" against {self.like}{_params(self.params)}" if self.like else ""
         c = self.counts()
         summary = ", ".join(f"{v} {k}" for k, v in c.items() if v)
+        notes = [f"note: {n}" for n in self.notes]
         like = "; ".join(_fmt_match(m) for m in self.behaves_like) or "no registered loss" + (
             f" (closest: {self.closest['name']}{_params(self.closest['params'])}, max relative difference "
             f"{self.closest['max_relative_difference']:.3g})" if self.closest else "")
         if fmt == "markdown":
             out = [f"## ssl-props check: `{self.loss}`{against}", "",
                    f"**{'PASSED' if self.passed else 'FAILED'}** ({summary}); behaves like: {like}", "",
+                   *[f"- {n}" for n in self.notes], *([""] if self.notes else []),
                    "| check | status | message | source |", "|---|---|---|---|"]
             for r in self.results:
                 msg = r.message.replace("|", "\\|").replace("\n", " ")
@@ -119,7 +127,7 @@ class CheckReport:
                 out.append(f"| `{r.check}` | {r.status} | {msg} | {r.source} |")
             return "\n".join(out)
         out = [f"ssl-props check: {self.loss}{against} on {self.device}: {'PASSED' if self.passed else 'FAILED'} ({summary})",
-               f"behaves like: {like}"]
+               f"behaves like: {like}", *notes]
         for r in self.results:
             out.append(f"  [{r.status.upper():7}] {r.check}" + (f": {r.message}" if r.message else ""))
             if r.counterexample and not r.passed:
