@@ -1,6 +1,9 @@
-"""The verification certificate: ``python -m ssl_props report --out DIR``.
+"""The verification certificate: ``pytest theorems/ --ssl-report=DIR`` or ``python -m ssl_props report --out DIR``.
 
-Runs every registered check (or one paper's) under a Hypothesis profile and writes
+One code path: every pytest test of a registered result runs its check through :func:`run_recorded`
+(hooked in by :mod:`ssl_props.pytest_plugin`), which records the verdict; with ``--ssl-report`` the
+pytest process (the xdist controller, when the run is spread with ``-n``) collects the records from
+the test reports and writes, in registry order,
 
 * ``report.json``: schema ``ssl-props/report/v1`` (documented in ``docs/report-schema.md``): per
   theorem its citation and per check the verdict, examples tried, the counterexample found by each
@@ -9,8 +12,9 @@ Runs every registered check (or one paper's) under a Hypothesis profile and writ
 * ``report.md``: the same, as tables grouped by paper with the papers' result numbers;
 * ``figures/*.png``: every registered figure (:mod:`ssl_props.figures`), linked from ``report.md``.
 
-With the derandomised ``ci`` profile (or ``--seed``), two runs give the same verdicts and the same
-counterexamples; only times and the creation date differ.
+The ``report`` command is a front-end: it runs pytest on the packaged suite (:mod:`ssl_props.theorem_suite`)
+with ``--ssl-report``. With the derandomised ``ci`` profile (or ``--seed``), two runs, serial or spread
+over workers, give the same verdicts and the same counterexamples; only times and the creation date differ.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ssl_props.errors import UsageError
-from ssl_props.registry import Check, Theorem, check_id, iter_checks, run_check
+from ssl_props.registry import Check, Theorem, all_theorems, check_id, iter_checks, paper_keys, run_check
 
 SCHEMA = "ssl-props/report/v1"
 PACKAGES = ("ssl-props", "torch", "hypothesis", "numpy", "scipy", "sympy", "matplotlib", "pytest")
@@ -50,55 +54,56 @@ class CheckRecord:
 
 @dataclass
 class _Counter:
+    """Hypothesis test cases run, summed over every phase of every ``@given`` run (Hypothesis's own
+    statistics, delivered once per run: cheap, unlike per-test-case observability)."""
+
     n: int = 0
 
-    def __call__(self, observation: Any) -> None:
-        if getattr(observation, "type", None) == "test_case":
-            self.n += 1
+    def __call__(self, stats: dict[str, Any]) -> None:
+        self.n += sum(len(v.get("test-cases", [])) for k, v in stats.items()
+                      if k.endswith("-phase") and isinstance(v, dict))
 
 
-def _observe():
-    """Count Hypothesis test cases through its observability hook (coverage collection off: it is slow)."""
-    from hypothesis.internal import observability
+def run_recorded(theorem: Theorem, check: Check) -> tuple[CheckRecord, BaseException | None]:
+    """Run ``check`` once and record its verdict: the one runner of a theorem check (every pytest test of
+    a registered result goes through it, see :mod:`ssl_props.pytest_plugin`). Returns the record and the
+    exception that refuted the claim (``None`` when it held), so a caller can re-raise it unchanged."""
+    from hypothesis.statistics import collector
 
-    observability.OBSERVABILITY_COLLECT_COVERAGE = False
-    return observability
+    counter = _Counter()
+    t0 = time.perf_counter()
+    out, msg, err = None, None, None
+    with collector.with_value(counter):
+        try:
+            out = run_check(check)
+        except Exception as e:  # a failed claim (AssertionError) or a broken check: both are a red verdict
+            err = e
+            notes = "\n".join(getattr(e, "__notes__", []))
+            msg = f"{type(e).__name__}: {e}" + (f"\n{notes}" if notes else "")
+    dt = time.perf_counter() - t0
+    ok = err is None
+    record = CheckRecord(check_id(theorem, check), theorem.id, check.kind, check.name, check.assumption, ok,
+                         counter.n, round(dt, 4), str(out) if (ok and check.kind == "necessity") else None, msg)
+    return record, err
 
 
 def run_one(theorem: Theorem, check: Check) -> CheckRecord:
     """Run ``check`` and record its verdict; never raises on a failed claim."""
-    obs = _observe()
-    counter = _Counter()
-    t0 = time.perf_counter()
-    out, msg, ok = None, None, True
-    with obs.with_observability_callback(counter):
-        try:
-            out = run_check(check)
-        except Exception as e:  # a failed claim (AssertionError) or a broken check: both are a red verdict
-            ok = False
-            notes = "\n".join(getattr(e, "__notes__", []))
-            msg = f"{type(e).__name__}: {e}" + (f"\n{notes}" if notes else "")
-    dt = time.perf_counter() - t0
-    return CheckRecord(check_id(theorem, check), theorem.id, check.kind, check.name, check.assumption, ok,
-                       counter.n, round(dt, 4), str(out) if (ok and check.kind == "necessity") else None, msg)
+    return run_recorded(theorem, check)[0]
 
 
-def run_checks(pairs: Iterable[tuple[Theorem, Check]], progress: bool = True) -> list[CheckRecord]:
-    """Run every ``(theorem, check)`` pair, drawing a progress bar on stderr when it is a terminal."""
-    pairs = list(pairs)
-    progress = progress and sys.stderr.isatty()
-    records = []
-    width = 30
-    for i, (t, c) in enumerate(pairs, 1):
-        if progress:
-            done = int(width * (i - 1) / len(pairs))
-            sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i - 1}/{len(pairs)} {check_id(t, c)[:60]:<60}")
-            sys.stderr.flush()
-        records.append(run_one(t, c))
-    if progress:
-        failed = sum(not r.passed for r in records)
-        sys.stderr.write(f"\r[{'#' * width}] {len(pairs)}/{len(pairs)} checks, {failed} failed{' ' * 50}\n")
-    return records
+def in_registry_order(records: Iterable[CheckRecord]) -> tuple[list[CheckRecord], list[Theorem]]:
+    """The records sorted as :func:`ssl_props.registry.iter_checks` yields them (whatever order, or
+    worker, ran them), and their theorems in that order: a run spread over workers gives the same
+    certificate as a serial one."""
+    records = list(records)
+    known = {t.id: t for t in all_theorems()}
+    order = {check_id(t, c): i for i, (t, c) in enumerate(iter_checks())}
+    records.sort(key=lambda r: (order.get(r.id, len(order)), r.id))
+    missing = sorted({r.theorem for r in records} - set(known))
+    if missing:
+        raise UsageError(f"records of unregistered results {missing}: register them before the run ends")
+    return records, [known[i] for i in dict.fromkeys(r.theorem for r in records)]
 
 
 def _git(*args: str) -> str | None:
@@ -211,57 +216,70 @@ def write_figures(out: Path, seed: int = 0) -> list[dict[str, str]]:
     return written
 
 
+def write_certificate(out: str | Path, records: Iterable[CheckRecord], env: dict[str, Any],
+                      figures: bool = True) -> dict[str, Any]:
+    """Write ``report.json``, ``report.md`` and (unless ``figures=False``) ``figures/*.png`` into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    records, theorems = in_registry_order(records)
+    report = build_report(records, theorems, env, write_figures(out) if figures else [])
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    return report
+
+
+def summary_line(report: dict[str, Any], out: str | Path) -> str:
+    s, out = report["summary"], Path(out)
+    return (f"{s['passed']}/{s['checks']} checks passed ({s['failed']} failed); wrote {out / 'report.json'}, "
+            f"{out / 'report.md'} and {len(report['figures'])} figures")
+
+
+def pytest_command(args: Any) -> list[str]:
+    """The pytest run behind ``ssl-props report``: the packaged theorem suite with ``--ssl-report``.
+
+    ``PYTEST_ADDOPTS="-n 2"`` spreads it over two workers (pytest-xdist), with the same certificate."""
+    from ssl_props import theorem_suite
+
+    cmd = [sys.executable, "-m", "pytest", theorem_suite.__file__, "--ssl-report", str(args.out),
+           f"--hypothesis-profile={args.profile}", "-p", "no:cacheprovider", "-q", "--no-header"]
+    if args.seed is not None:
+        cmd.append(f"--hypothesis-seed={args.seed}")
+    if args.paper:
+        cmd += ["--ssl-paper", args.paper]
+    for o in args.only:
+        cmd += ["--ssl-only", o]
+    if args.no_figures:
+        cmd.append("--ssl-report-no-figures")
+    return cmd
+
+
 def run_report_command(args: Any) -> int:
-    """``report`` subcommand: exit 0 when every check passed, 1 otherwise."""
+    """``report`` subcommand, a front-end over ``pytest --ssl-report``: exit 0 when every check passed,
+    1 otherwise, 2 on a usage error (bad device, nothing selected) or when pytest could not run."""
     from ssl_props.device import ENV_VAR, resolve_device
 
     try:
         device = resolve_device(args.ssl_device)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    previous = os.environ.get(ENV_VAR)
-    os.environ[ENV_VAR] = str(device)  # the one switch every check reads; restored on the way out
-    try:
-        return _run_report(args)
-    finally:
-        if previous is None:
-            os.environ.pop(ENV_VAR, None)
-        else:
-            os.environ[ENV_VAR] = previous
-
-
-def _run_report(args: Any) -> int:
-    from hypothesis import core
-
-    from ssl_props.profiles import temporary_profile
-
-    # the report's own profile: the chosen one without the example database, so that nothing replayed
-    # from earlier runs changes the verdicts or counterexamples; the caller's profile and seed come back after
-    previous_seed = core.global_force_seed
-    with temporary_profile("_report", parent=args.profile, database=None):
-        if args.seed is not None:
-            core.global_force_seed = args.seed  # what pytest's --hypothesis-seed does
-        try:
-            return _write_report(args)
-        finally:
-            core.global_force_seed = previous_seed
-
-
-def _write_report(args: Any) -> int:
-    pairs = list(iter_checks(args.paper))
-    if args.only:
-        pairs = [(t, c) for t, c in pairs if any(s in check_id(t, c) for s in args.only)]
-    if not pairs:
+    if args.paper is not None and args.paper not in paper_keys():
+        raise UsageError(f"unknown paper {args.paper!r}; use one of {', '.join(paper_keys())}")
+    if not any(selected(check_id(t, c), args.paper, args.only) for t, c in iter_checks(args.paper)):
         raise UsageError(f"no checks selected (paper={args.paper!r}, only={args.only!r})")
-    theorems = list(dict.fromkeys(t for t, _ in pairs))
-    records = run_checks(pairs, progress=not args.quiet)
+    env = {**os.environ, ENV_VAR: str(device)}  # the one switch every check reads, for the child only
+    quiet = subprocess.DEVNULL if args.quiet else None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    figures = [] if args.no_figures else write_figures(out)
-    report = build_report(records, theorems, environment(args.profile, args.seed), figures)
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    s = report["summary"]
-    print(f"{s['passed']}/{s['checks']} checks passed ({s['failed']} failed); wrote {out / 'report.json'}, "
-          f"{out / 'report.md'} and {len(figures)} figures")
-    return 0 if s["failed"] == 0 else 1
+    (out / "report.json").unlink(missing_ok=True)  # a stale certificate must not pass for this run's
+    proc = subprocess.run(pytest_command(args), env=env, stdout=quiet)
+    if proc.returncode not in (0, 1) or not (out / "report.json").exists():
+        raise UsageError(f"pytest exited with status {proc.returncode} before writing {out / 'report.json'}"
+                         " (rerun without --quiet to see why)")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    print(summary_line(report, out))
+    return 0 if report["summary"]["failed"] == 0 else 1
+
+
+def selected(cid: str, paper: str | None, only: Iterable[str]) -> bool:
+    """Whether check id ``cid`` is chosen by ``--paper`` (a paper key) and ``--only`` (any substring)."""
+    only = list(only)
+    return (paper is None or cid.startswith(paper + ".")) and (not only or any(o in cid for o in only))
