@@ -191,3 +191,61 @@ def test_new_necessity_checks_return_a_counterexample(name):
     """claim1 (unequal views per image) and claim11 (non-orthogonal Q / BarlowTwins) necessity checks."""
     out = _named(name)()
     assert isinstance(out, str) and out
+
+
+# ----------------------------------------------------------------- issue 14: errata, remarks and claim12
+from ssl_props.papers.balestriero2022 import printed_statements as ps, registered_losses as rl  # noqa: E402
+from ssl_props.spectral import barlow_twins_loss, barlow_twins_closed_form  # noqa: E402
+
+
+def _graph_with_self_loops(ns, nv, **kw):
+    """Slip: positives include the anchor itself (G + I), whose rank is N', not N."""
+    g = augmentation_graph(ns, nv, **kw)
+    return g + torch.eye(g.shape[0], dtype=g.dtype, device=g.device)
+
+
+def _cyclic_graph(ns, nv, **kw):
+    """Slip: each row's V − 1 positives are its next rows (a shift), not the other views of its image."""
+    n = ns * nv
+    g = sum(torch.roll(torch.eye(n, dtype=torch.float64), s, 1) for s in range(1, nv))
+    return ((g + g.T) > 0).to(torch.float64).to(augmentation_graph(ns, nv, **kw).device)
+
+
+def test_rank_erratum_catches_self_loops():
+    assert "spec(G)" in str(violation_of(ps.check_rank_of_g, build=_graph_with_self_loops))
+
+
+def test_singular_vector_remark_catches_wrong_graph():
+    assert "E2" in str(violation_of(ps.check_singular_vectors, build=_cyclic_graph))
+
+
+def test_barlow_rotation_remark_catches_dropped_off_diagonal():
+    def no_off_diagonal(z, g, *, alpha=1.0):
+        return barlow_twins_loss(z, g, alpha=0.0)  # the α term ignored: rotation invariant on this Z
+    assert "closed form" in str(violation_of(ps.check_barlow_right_rotation, loss=no_off_diagonal))
+
+
+def test_abstracts_remark_catches_high_invariance_vicreg():
+    assert "VICReg" in str(violation_of(ps.check_misaligned_barlow,
+                                        vicreg=lambda g, k, gamma: vicreg_closed_form(g, k, gamma=4 * gamma * 4)))
+
+
+def test_abstracts_remark_catches_label_leaking_barlow():
+    def leaking(z, g, *, alpha=1.0):  # a "loss" that is zero everywhere would accept any representation
+        return barlow_twins_loss(z, g, alpha=alpha) + 1.0
+    assert "zero Barlow Twins loss" in str(violation_of(ps.check_misaligned_barlow, loss=leaking))
+
+
+def test_identical_optima_catches_low_invariance_vicreg():
+    def spans(ns, nv, k, gamma):
+        g, zs = ps._spans(ns, nv, k, gamma)
+        z = vicreg_closed_form(g, min(k + 1, g.shape[0] - 1), gamma=0.01)
+        return g, {**zs, "VICReg": z - z.mean(0)}
+    assert "claim12" in str(violation_of(ps.check_identical_optima, spans=spans))
+
+
+def test_unbiased_normaliser_catches_unrescaled_closed_form():
+    from ssl_props import spectral
+    assert "1/(N−1)" in str(violation_of(rl.check_unbiased_normaliser,
+                                         closed_form=lambda g, k, beta, gamma: spectral.vicreg_closed_form(
+                                             g, k, beta=beta, gamma=gamma * g.shape[0] / (g.shape[0] - 1)) * 1.1))
