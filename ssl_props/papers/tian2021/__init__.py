@@ -6,6 +6,9 @@ ICML 2021, arXiv:2102.06810 (DirectPred), on the simulator of :mod:`ssl_props.dy
   without stop-gradient), Lemma 2;
 * :mod:`.alignment_and_fixed_points`: Theorem 3 (eigenspace alignment), Eqns 11-18 (mode dynamics,
   fixed points, DirectPred);
+* :mod:`.symmetrised_flow`: Eqn 7 and Theorem 3's identity on the full field;
+* :mod:`.registered_losses`: Lemma 1 and Theorem 1 on the registered SimSiam / BYOL losses (issue 15);
+* :mod:`.errata`: the errata besides Eqn 14 (issue 14 item 8);
 * :mod:`.derivations`: the sympy proofs.
 """
 from ssl_props.papers.tian2021 import records  # noqa: F401  (registers the results)

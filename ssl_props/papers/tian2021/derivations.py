@@ -162,3 +162,53 @@ def fixed_points_fn() -> Callable:
     import torch
 
     return sp.lambdify((tau, s2, eta), (pm, pp), modules=[{"sqrt": torch.sqrt}, "numpy"])
+
+
+# ---------------------------------------------------------------- errata (issue 14 item 8)
+@lru_cache(maxsize=None)
+def parabola_without_alpha_residual():
+    """The sentence after Eqn 14 (η = 0): ``s = p² + c``. Returns ``d/dt(s − p²)`` along Eqns 11-12 with η = 0, which
+    is ``2ps(τ − cp)(1 − α_p)``: zero for every state only when α_p = 1 (the corrected ``s − p²/α_p`` is conserved)."""
+    p, s, tau, s2, eta, ap = _mode_symbols()
+    c = 1 + s2
+    dp = ap * s * (tau - c * p)
+    ds = 2 * p * s * (tau - c * p)
+    printed = sp.expand(ds - 2 * p * dp)
+    corrected = sp.expand(ds - 2 * p * dp / ap)
+    return sp.factor(printed), corrected  # (2 p s (τ − c p)(1 − α_p) up to sign, 0)
+
+
+@lru_cache(maxsize=None)
+def figure4_factor_residual():
+    """Figure 4's caption ``ṗ = −p(p − p₋)(p − p₊)`` vs Eqn 16's ``ṗ = p²(τ − cp) − ηp``: returns
+    (Eqn 16 + c·p(p − p₋)(p − p₊), Eqn 16 + p(p − p₋)(p − p₊)); the first is 0, the second is ``−σ²``-proportional."""
+    f, (_, pm, pp), (p, tau, s2, eta) = eqn16_fixed_points()
+    c = 1 + s2
+    corrected = sp.simplify(sp.expand(f + c * p * (p - pm) * (p - pp)))
+    printed = sp.simplify(sp.expand(f + p * (p - pm) * (p - pp)))
+    return corrected, printed
+
+
+@lru_cache(maxsize=None)
+def double_root_residuals():
+    """At ``η = τ²/(4c)`` (D = 0): ``p₋ = p₊ = τ/(2c)``, ``f(p*) = 0``, ``f'(p*) = 0`` and ``f''(p*) = −τ ≠ 0``: a double,
+    semi-stable root. Returns (p₊ − p₋, f(p*), f'(p*), f''(p*) + τ), all 0."""
+    f, (_, pm, pp), (p, tau, s2, eta) = eqn16_fixed_points()
+    c = 1 + s2
+    at = {eta: tau**2 / (4 * c)}
+    ps = tau / (2 * c)
+    res = (sp.simplify((pp - pm).subs(at)), sp.simplify(f.subs(at).subs(p, ps)),
+           sp.simplify(sp.diff(f, p).subs(at).subs(p, ps)), sp.simplify(sp.diff(f, p, 2).subs(at).subs(p, ps) + tau))
+    return res
+
+
+@lru_cache(maxsize=None)
+def eqn15_residual():
+    """Eqn 15 with ``dt′``: ``τ = β e^{−βt} ∫₀ᵗ p(t′)e^{βt′}dt′ / p`` solves Eqn 13 on the parabola. With ``y = pτ`` it
+    reads ``y′ + βy = βp``: returns the residual of Eqn 13 (``τ̇ − β(1 − τ) + τ ṗ/p``) for τ = y/p with y′ = βp − βy (0)."""
+    t, beta = sp.symbols("t beta", positive=True)
+    p = sp.Function("p")(t)
+    y = sp.Function("y")(t)
+    tau = y / p
+    dtau = sp.diff(tau, t).subs(sp.Derivative(y, t), beta * p - beta * y)
+    return sp.simplify(dtau - beta * (1 - tau) + tau * sp.diff(p, t) / p)
