@@ -74,13 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     pl.add_argument("--paper", default=None, help="only this paper key, e.g. garrido2023")
     pl.set_defaults(func=_cmd_list)
-    pc = sub.add_parser("check", help="run the loss checks on PATH.py:FUNC")
-    pc.add_argument("target", help="PATH.py:FUNC, the loss to check")
-    pc.add_argument("--like", default=None, help="name of the registered loss it should match")
-    pc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="parameter of the reference")
-    pc.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    pc.add_argument("--max-examples", type=int, default=None)
-    pc.add_argument("--ssl-device", default=None)
+    pc = sub.add_parser("check", help="run the loss checks on PATH.py:FUNC or package.module:attr")
+    from ssl_props.checker.cli import add_check_arguments
+
+    add_check_arguments(pc)
     pc.set_defaults(func=_cmd_check)
     pr = sub.add_parser("report", help="run the theorem suite and write a verification certificate")
     pr.add_argument("--out", default="report")

@@ -207,7 +207,8 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
             warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
     if identify_loss and not target.diagnosis:
         with single_threaded(), pinned(target.shapes):
-            report.behaves_like, report.closest = identify(target, target.signature, target.device)
+            signature = _conf.PREDICTOR_SIGNATURE if target.is_predictor else target.signature
+            report.behaves_like, report.closest = identify(target, signature, target.device)
     if on_fail == "raise" and not report.passed:
         raise LossCheckFailed(report)
     return report

@@ -1,4 +1,10 @@
-"""``python -m ssl_props check PATH.py:FUNC [--like NAME] [--param KEY=VALUE ...] [--format text|markdown|json]``.
+"""``python -m ssl_props check TARGET [--like NAME] [--param KEY=VALUE ...] [--format text|markdown|json] ...``.
+
+``TARGET`` is ``PATH.py:FUNC`` or ``package.module:attr`` (the entry-point convention, e.g.
+``lightly.loss:TiCoLoss``); a class is constructed with ``--init KEY=VALUE ...``. ``--batch`` /
+``--dim`` pin the sizes a fixed-shape loss accepts, ``--views`` its calling convention (detected
+otherwise), ``--dtype`` the working precision; ``--xfail CHECK=REASON`` declares an intended failure
+and ``--strict`` makes warnings errors.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 a usage or input error (missing file or
 function, wrong signature, unknown registered name or parameter), printed as one line without a
@@ -22,11 +28,37 @@ def _usage_error(msg: str) -> Exception:
     return UsageError(msg)
 
 
-def load_target(spec: str) -> Callable[..., Any]:
-    """Import ``PATH.py:FUNC`` and return the callable (a class is instantiated with no arguments)."""
+def add_check_arguments(pc: argparse.ArgumentParser) -> None:
+    """The arguments of ``ssl-props check`` (called by :func:`ssl_props.cli.build_parser`)."""
+    pc.add_argument("target", help="PATH.py:FUNC or package.module:attr, the loss to check (a class is constructed)")
+    pc.add_argument("--like", default=None, help="name of the registered loss it should match")
+    pc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="parameter of the reference")
+    pc.add_argument("--init", action="append", default=[], metavar="KEY=VALUE",
+                    help="constructor argument of a class target (Python literal)")
+    pc.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    pc.add_argument("--max-examples", type=int, default=None)
+    pc.add_argument("--ssl-device", default=None)
+    pc.add_argument("--batch", type=int, default=None, metavar="N", help="pin the batch size the loss accepts")
+    pc.add_argument("--dim", type=int, default=None, metavar="D", help="pin the embedding dimension the loss accepts")
+    pc.add_argument("--dtype", choices=("float64", "float32", "bfloat16", "float16"), default=None,
+                    help="working precision (default float64; tolerances are derived from it)")
+    pc.add_argument("--views", default=None, metavar="CONVENTION",
+                    help="pair | pair:AXIS | stacked:AXIS | list | kw:NAME1,NAME2[:AXIS] (detected when omitted)")
+    pc.add_argument("--xfail", action="append", default=[], metavar="CHECK=REASON",
+                    help="declare a check that fails by design (reported xfailed; strict: a pass is reported)")
+    pc.add_argument("--strict", action="store_true", help="warnings (inputs outside the formula's domain) fail")
+    pc.add_argument("--predictor", action="store_true",
+                    help="a predictor loss used as loss(p, z) with a stop-gradient target (SimSiam, BYOL)")
+
+
+def load_target(spec: str, init: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Import ``PATH.py:FUNC`` or ``package.module:attr`` and return the callable (a class is constructed
+    with ``init`` as keyword arguments)."""
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
-        raise _usage_error(f"target must be PATH.py:FUNC, got {spec!r}")
+        raise _usage_error(f"target must be PATH.py:FUNC or package.module:attr, got {spec!r}")
+    if not path.endswith(".py") and not os.path.exists(path):
+        return _construct(_import_attr(path, name), name, init)
     if not os.path.isfile(path):
         raise _usage_error(f"no such file: {path}")
     mod_name = f"_ssl_props_user_{abs(hash(os.path.abspath(path)))}"
@@ -50,22 +82,49 @@ def load_target(spec: str) -> Callable[..., Any]:
         funcs = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
                        and getattr(v, "__module__", None) == mod_name)
         raise _usage_error(f"{path} has no function {name!r}; it defines: {', '.join(funcs) or 'none'}")
-    obj = getattr(module, name)
-    if inspect.isclass(obj):
-        try:
-            obj = obj()
-        except Exception as e:  # noqa: BLE001
-            raise _usage_error(f"cannot instantiate {name}() with no arguments: {type(e).__name__}: {e}") from None
+    return _construct(getattr(module, name), name, init)
+
+
+def _import_attr(module_name: str, name: str) -> Any:
+    """``package.module:attr``: the attribute (dotted names inside the module allowed, ``mod:Outer.Inner``)."""
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        raise _usage_error(f"target must be PATH.py:FUNC or package.module:attr, got {module_name}:{name}")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        raise _usage_error(f"no module named {e.name!r} (is it installed in this environment? a file needs "
+                           f"PATH.py:FUNC)") from None
+    except Exception as e:  # noqa: BLE001 - any import failure is an input error, reported on one line
+        raise _usage_error(f"cannot import {module_name}: {type(e).__name__}: {e}") from None
+    obj: Any = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            public = sorted(k for k in dir(module) if not k.startswith("_") and callable(getattr(module, k, None)))
+            raise _usage_error(f"module {module_name} has no attribute {name!r}; it has: {', '.join(public[:40]) or 'none'}")
+        obj = getattr(obj, part)
     return obj
 
 
-def parse_params(items: list[str]) -> dict[str, Any]:
+def _construct(obj: Any, name: str, init: dict[str, Any] | None) -> Any:
+    if not inspect.isclass(obj):
+        if init:
+            raise _usage_error(f"--init applies to a class, but {name} is a {type(obj).__name__}")
+        return obj
+    call = f"{name}({', '.join(f'{k}={v!r}' for k, v in (init or {}).items())})"
+    try:
+        return obj(**(init or {}))
+    except Exception as e:  # noqa: BLE001 - a constructor rejecting its arguments is an input error
+        raise _usage_error(f"cannot construct {call}: {type(e).__name__}: {e}"
+                           + ("" if init else " (pass constructor arguments with --init KEY=VALUE)")) from None
+
+
+def parse_params(items: list[str], flag: str = "--param") -> dict[str, Any]:
     """``["temperature=0.1", "symmetric=True"]`` → ``{"temperature": 0.1, "symmetric": True}`` (Python literals)."""
     out: dict[str, Any] = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise _usage_error(f"--param must be KEY=VALUE, got {item!r}")
+            raise _usage_error(f"{flag} must be KEY=VALUE, got {item!r}")
         try:
             out[key.strip()] = ast.literal_eval(raw.strip())
         except (ValueError, SyntaxError):
@@ -77,10 +136,20 @@ def run_check_command(args: argparse.Namespace) -> int:
     """Entry point of ``ssl-props check``: run :func:`ssl_props.checker.check_loss` and print the report."""
     from ssl_props.checker import check_loss
 
-    fn = load_target(args.target)
+    fn = load_target(args.target, parse_params(getattr(args, "init", []), "--init"))
     params = parse_params(args.param)
+    xfail: dict[str, str] = {}
+    for item in getattr(args, "xfail", []) or []:
+        check, sep, reason = item.partition("=")
+        if not sep or not check.strip() or not reason.strip():
+            raise _usage_error(f"--xfail must be CHECK=REASON (a reason is required), got {item!r}")
+        xfail[check.strip()] = reason.strip()
     try:
-        report = check_loss(fn, like=args.like, params=params, device=args.ssl_device, max_examples=args.max_examples)
+        report = check_loss(fn, like=args.like, params=params, device=args.ssl_device, max_examples=args.max_examples,
+                            shapes=(getattr(args, "batch", None), getattr(args, "dim", None)),
+                            dtype=getattr(args, "dtype", None), views=getattr(args, "views", None),
+                            expected_failures=xfail or None, strict=bool(getattr(args, "strict", False)),
+                            needs_stop_gradient=True if getattr(args, "predictor", False) else None)
     except InvalidArgument as e:
         raise _usage_error(str(e)) from None
     print(report.render(args.format))
