@@ -1,0 +1,133 @@
+"""Run mutmut on one suite in its own copy of the tree: ``python mutation/run.py theorems|tests [options]``.
+
+The copy (``mutation/work/<suite>/``, git-ignored) holds ``ssl_props/``, ``tests/``, ``theorems/``,
+``conftest.py``, ``pyproject.toml`` and the Hypothesis plugin, taken from ``HEAD`` (default: what is
+committed, so edits in progress elsewhere in the tree never leak into a run) or from the work tree
+(``--source worktree``). Its ``pyproject.toml`` is the project's with ``[tool.mutmut]`` rewritten: the
+test selection is the one suite, ``--only`` narrows the mutated modules (a pilot), and a test that fails
+before any mutation is deselected and listed (``preflight.py``). mutmut then works
+on its own copy inside that one (``mutants/``), so no file of the project is ever modified.
+
+mutmut keeps each verdict in ``mutants/**/*.meta`` as it goes: a run that is stopped keeps what it
+finished, and running again (without ``--fresh``) resumes; ``--max-minutes`` stops it so (SIGINT to
+mutmut's process group, then SIGKILL), leaving no process behind. ``mutation/collect.py`` reads the verdicts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from preflight import failing
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "mutation" / "work"
+COPIED = ["ssl_props", "tests", "theorems", "conftest.py", "pyproject.toml"]
+TOOL = ["mutation/hypothesis_profile.py", "mutation/preflight.py"]  # pytest plugins, always from the work tree
+SUITES = ("theorems", "tests")
+
+
+def copy_tree(dest: Path, source: str) -> None:
+    """The files mutmut needs, from HEAD (``git archive``) or from the work tree; the plugins of TOOL."""
+    dest.mkdir(parents=True)
+    (dest / "mutation").mkdir()
+    for rel in TOOL:
+        shutil.copy2(ROOT / rel, dest / rel)
+    if source == "head":
+        archive = subprocess.run(["git", "archive", "HEAD", *COPIED], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+        return
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
+    for rel in COPIED:
+        src, dst = ROOT / rel, dest / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
+
+
+def toml_value(value) -> str:
+    """A TOML literal for the strings, numbers, booleans and lists of ``[tool.mutmut]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # a JSON string or number is a valid TOML one
+
+
+def read_config(dest: Path) -> dict:
+    return tomllib.loads((dest / "pyproject.toml").read_text())["tool"]["mutmut"]
+
+
+def write_config(dest: Path, suite: str, only: list[str] | None, deselect: list[str]) -> None:
+    """Rewrite the copy's ``[tool.mutmut]`` section: this suite only; ``only`` (if given) as ``only_mutate``;
+    the tests of ``deselect`` (failing before any mutation, see preflight.py) deselected."""
+    path = dest / "pyproject.toml"
+    text = path.read_text()
+    conf = read_config(dest)
+    conf["pytest_add_cli_args_test_selection"] = [f"{suite}/"]
+    conf["pytest_add_cli_args"] = conf.get("pytest_add_cli_args", []) + [a for t in deselect for a in ("--deselect", t)]
+    if only:
+        conf["only_mutate"] = only
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skipping = line.strip() == "[tool.mutmut]"
+        if not skipping:
+            kept.append(line)
+    kept += ["", "[tool.mutmut]"] + [f"{k} = {toml_value(v)}" for k, v in conf.items()]
+    path.write_text("\n".join(kept) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("suite", choices=SUITES)
+    ap.add_argument("--only", nargs="+", help="mutate only these modules (globs as in only_mutate)")
+    ap.add_argument("--source", choices=("head", "worktree"), default="head")
+    ap.add_argument("--fresh", action="store_true", help="start again (default: resume the copy's run)")
+    ap.add_argument("--max-children", type=int, default=1, help="mutants run at once")
+    ap.add_argument("--nice", type=int, default=19)
+    ap.add_argument("--max-minutes", type=float, help="stop then (SIGINT: mutmut keeps every finished verdict)")
+    args = ap.parse_args(argv)
+
+    dest = WORK / args.suite
+    if args.fresh and dest.exists():
+        shutil.rmtree(dest)
+    if not dest.exists():
+        copy_tree(dest, args.source)
+        deselect = failing(dest, args.suite, read_config(dest).get("pytest_add_cli_args", []), args.nice)
+        (dest / "deselected.txt").write_text("".join(t + "\n" for t in deselect))
+        if deselect:
+            print(f"mutation/run.py {args.suite}: deselected, failing before any mutation: {deselect}", flush=True)
+        write_config(dest, args.suite, args.only, deselect)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    cmd = ["nice", "-n", str(args.nice), str(mutmut), "run", "--max-children", str(args.max_children)]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    with open(dest / "mutmut.log", "a") as log:
+        print(f"mutation/run.py {args.suite}: {' '.join(cmd)} (log: {dest / 'mutmut.log'})", flush=True)
+        proc = subprocess.Popen(cmd, cwd=dest, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        try:
+            return proc.wait(timeout=None if args.max_minutes is None else 60 * args.max_minutes)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            return stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> int:
+    """Stop mutmut and its workers (its own process group): SIGINT, then SIGKILL after a minute."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    print(f"mutation/run.py: stopped mutmut (pid {proc.pid}); finished verdicts are kept", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
