@@ -8,6 +8,8 @@ model of Tian et al. (2021); their numbers, exact hypotheses and constants are u
 """
 from __future__ import annotations
 
+from ssl_props.papers.wang2021 import derivations as D
+from ssl_props.papers.wang2021 import directset_variants as V
 from ssl_props.papers.wang2021 import thresholds as C
 from ssl_props.registry import Check, Paper, Theorem, register
 
@@ -28,10 +30,13 @@ _A_INIT_BOTH = "initialisation above the unstable point for both α: s_j(0)^α >
 
 register(Theorem(
     id="wang2021.thm1", paper=PAPER, number="Theorem 1 (numbering unverified)", kind="theorem",
-    title="DirectSet(α) learns a projection; weight decay thresholds augmentation variance",
+    title="DirectSet(α) learns the range of a projection; weight decay thresholds augmentation variance",
     statement="With X = I, X' = Q diag(σ_j²) Qᵀ, weight decay η and W_p = F^α, WᵀW converges to Q diag(s*) Qᵀ with "
-              "s_j* = u₊^{1/α} if σ_j² < 1/(4η) − 1 and 0 otherwise: a rescaled projection onto the low "
-              "augmentation-variance directions.",
+              "s_j* = u₊^{1/α} if σ_j² < 1/(4η) − 1 and 0 otherwise: a PSD matrix whose RANGE is that of the "
+              "projection onto the low augmentation-variance directions; its eigenvalues u₊(σ_j)^{1/α} < 1 differ per "
+              "mode, so it is a projection only up to per-mode rescaling (not idempotent). Describes the unnormalised "
+              "W_p = F^α under the L2 loss with X = I (see wang2021.remark-normalised-predictor and "
+              "wang2021.remark-nonwhitened).",
     formula="u₊ = [1 + √(1 − 4η(1+σ²))] / (2(1+σ²)), s* = u₊^{1/α}, kept iff σ² < 1/(4η) − 1",
     assumptions=(_A_ETA, _A_INIT, _A_PRED, _A_SG),
     checks=(Check("symbolic", "fixed_points_and_threshold", C.symbolic_threshold,
@@ -78,3 +83,38 @@ register(Theorem(
     assumptions=(_A_SG,),
     related=("wang2021.thm1",),
     provenance="our toy experiment illustrating the reconstructed Theorem 1 beyond the ODE (not a numbered result)"))
+
+_A_NORM = "W_p is normalised by its largest eigenvalue (p_j = (f_j/f_max)^α + ε, ε ≥ 0)"
+register(Theorem(
+    id="wang2021.remark-normalised-predictor", paper=PAPER, number="remark (ours, on the authors' code)", kind="remark",
+    title="with a top-eigenvalue-normalised predictor every mode collapses",
+    statement="The threshold of wang2021.thm1 holds for the unnormalised W_p = F^α. With W_p normalised by its largest "
+              "eigenvalue (the authors' luckmatters DirectPred 'boost_scale' path) the top mode has p = 1 + ε, its gain "
+              "is ≤ −η, so f_max(t) ≤ f_max(0) e^{−2ηt}: under the L2 loss with stop-gradient EVERY mode collapses, also "
+              "those the threshold keeps. The threshold therefore tells a user which DirectSet variant it describes.",
+    formula="g(1 + ε) = −η − (1 + ε)(σ²(1 + ε) + ελ) ≤ −η  ⇒  max_j λ_j s_j(t) ≤ max_j λ_j s_j(0) · e^{−2ηt}",
+    assumptions=(_A_NORM,), related=("wang2021.thm1",),
+    checks=(Check("symbolic", "top_mode_gain", D.normalised_top_mode_decays, "g(1 + ε) + η ≤ 0 (sympy identity)"),
+            Check("numeric", "collapse_bound", V.numeric_normalised_collapse,
+                  "per-mode flow, α ∈ {½, 1}, ε ∈ {0, 0.1}: f_max(t) ≤ f_max(0)e^{−2ηt} at every saved time"),
+            Check("necessity", "unnormalised", V.necessity_normalisation, "W_p = F keeps the modes",
+                  assumption=_A_NORM)),
+    provenance="remark of ours on the authors' code (facebookresearch/luckmatters byol_trainer.py, read by the "
+               "fidelity notes); the paper's own DirectSet normalisation is not known (body not seen)"))
+
+_A_INIT_NW = "initialisation above the unstable point p₋ for the kept modes"
+register(Theorem(
+    id="wang2021.remark-nonwhitened", paper=PAPER, number="remark (ours, reconstructed)", kind="remark",
+    title="the threshold for non-whitened inputs",
+    statement="For X = Q diag(λ_j) Qᵀ commuting with X' = Q diag(σ_j²) Qᵀ, DirectCopy (W_p = W X Wᵀ) with SimSiam target "
+              "and weight decay η keeps exactly the modes with λ_j²/(4(λ_j + σ_j²)) > η, at s_j* = p₊/λ_j with "
+              "p₊ = [λ + √(λ² − 4η(λ + σ²))]/(2(λ + σ²)); at λ = 1 this is wang2021.thm1's σ² < 1/(4η) − 1.",
+    formula="keep_j ⇔ λ_j²/(4(λ_j + σ_j²)) > η,  WᵀW → Q diag(p₊/λ) Qᵀ on kept modes",
+    assumptions=(_A_INIT_NW,), related=("wang2021.thm1", "tian2021.eq16"),
+    checks=(Check("symbolic", "threshold", D.nonwhitened_threshold, "roots p±, maximum λ²/(4(λ+σ²)), λ = 1 case"),
+            Check("numeric", "matrix_limit", V.numeric_nonwhitened_threshold,
+                  "full matrix simulation (rotated basis, 4 cases) vs the closed-form limit"),
+            Check("necessity", "small_initialisation", V.necessity_nonwhitened_init, "small W(0): kept modes lost",
+                  assumption=_A_INIT_NW)),
+    provenance="RECONSTRUCTED: derivation from the fidelity notes ([I], λ²/(4(λ+σ²)) > η), verified here in Tian et "
+               "al.'s linear model; not a statement seen in the paper (body not seen)"))
