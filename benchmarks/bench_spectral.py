@@ -4,24 +4,20 @@ Balestriero & LeCun (2022, arXiv:2205.11508): minimising VICReg from many random
 closed form Z⋆ = √N U_K diag(√(1 − γλ/β)_+). Both sides run the same optimiser (``ssl_props.spectral.lbfgs``)
 to the same stopping criterion ‖∇f‖ ≤ gtol; the batched side advances all starts in one call, the loop
 side calls it once per start. Errors are against the closed form (the tight reference): |f − f⋆| and
-‖HZZᵀH − HZ⋆Z⋆ᵀH‖_F, worst start.
+‖HZZᵀH − HZ⋆Z⋆ᵀH‖_F, worst start. Timing: interleaved rounds, each side repeated to at least 0.5 s per
+round, median and min–max of the ratio (:mod:`benchmarks._timing`).
 
-    python benchmarks/bench_spectral.py [--starts 64] [--repeats 3] [--device cpu]
+    python benchmarks/bench_spectral.py [--starts 64] [--rounds 5] [--threads 1] [--device cpu|cuda|auto]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from pathlib import Path
 
 import torch
+from _timing import add_common_args, header, interleaved, ratio_text, ratios, row, setup
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ssl_props.device import resolve_device  # noqa: E402
-from ssl_props.graphs import planted_graphs  # noqa: E402
-from ssl_props.spectral import centred_gram, lbfgs, vicreg_closed_form, vicreg_spectral_loss  # noqa: E402
+from ssl_props.graphs import planted_graphs
+from ssl_props.spectral import centred_gram, lbfgs, vicreg_closed_form, vicreg_spectral_loss
 
 
 def problem(device: torch.device):
@@ -38,33 +34,31 @@ def errors(fun, z: torch.Tensor, zs: torch.Tensor) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     ap.add_argument("--starts", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--gtol", type=float, default=1e-9)
-    ap.add_argument("--device", default=None)
     a = ap.parse_args(argv)
-    dev = resolve_device(a.device)
+    dev = setup(a)
     g, k, gamma, zs = problem(dev)
     fun = lambda z: vicreg_spectral_loss(z, g, gamma=gamma)  # noqa: E731
     x0 = torch.randn(a.starts, g.shape[0], k, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).to(dev)
-    lbfgs(fun, x0[:2], gtol=a.gtol)  # warm-up
-    tb, tl = [], []
-    for _ in range(a.repeats):
-        t = time.perf_counter()
-        zb, gb, itb = lbfgs(fun, x0, gtol=a.gtol)
-        tb.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        out = [lbfgs(fun, x0[i:i + 1], gtol=a.gtol) for i in range(a.starts)]
-        tl.append(time.perf_counter() - t)
-    zl = torch.cat([o[0] for o in out])
-    eb, el = errors(fun, zb, zs), errors(fun, zl, zs)
-    print(f"device={dev} N={g.shape[0]} K={k} starts={a.starts} gtol={a.gtol:g} (best of {a.repeats})")
-    print(f"batched : {min(tb):8.3f} s  iterations={itb:4d}  max|f-f*|={eb[0]:.2e}  max‖ΔGram‖={eb[1]:.2e}  "
-          f"max‖∇f‖={float(gb.max()):.1e}")
-    print(f"loop    : {min(tl):8.3f} s  iterations≤{max(o[2] for o in out):4d}  max|f-f*|={el[0]:.2e}  "
-          f"max‖ΔGram‖={el[1]:.2e}  max‖∇f‖={max(float(o[1]) for o in out):.1e}")
-    print(f"speed-up (loop / batched): {min(tl) / min(tb):.1f}x")
+    res: dict[str, list] = {}
+
+    def batched() -> None:  # all starts in one call
+        res["batched"] = [lbfgs(fun, x0, gtol=a.gtol)]
+
+    def loop() -> None:  # one call per start
+        res["loop"] = [lbfgs(fun, x0[i:i + 1], gtol=a.gtol) for i in range(a.starts)]
+
+    t = interleaved({"loop": loop, "batched": batched}, rounds=a.rounds, min_seconds=a.min_seconds, device=dev)
+    print(header(dev, a, f"VICReg spectral closed form: N={g.shape[0]} K={k} starts={a.starts} gtol={a.gtol:g}"))
+    for name in ("loop", "batched"):
+        out = res[name]
+        z = torch.cat([o[0] for o in out])
+        ef, eg = errors(fun, z, zs)
+        print(row(name, t[name], a.starts, f"iterations<={max(o[2] for o in out):4d}  max|f-f*|={ef:.2e}  "
+                  f"max‖ΔGram‖={eg:.2e}  max‖∇f‖={max(float(o[1].max()) for o in out):.1e}"))
+    print(f"speed-up (batched / loop), median: {ratio_text(ratios(t['loop'], t['batched']))}")
     return 0
 
 
