@@ -101,7 +101,7 @@ class Reference:
 
 #: The spectral references (their optima: claims 3, 7, 8 of balestriero2022).
 REFERENCES: dict[str, Reference] = {
-    "vicreg_spectral": Reference("vicreg_spectral", vicreg_spectral_loss, {"beta": 1.0, "gamma": 0.3},
+    "vicreg_spectral": Reference("vicreg_spectral", vicreg_spectral_loss, {"beta": 1.0, "gamma": 0.4},
                                  ("balestriero2022.claim3", "balestriero2022.claim9", "balestriero2022.claim10",
                                   "balestriero2022.claim11"), True),
     "simclr_graph": Reference("simclr_graph", simclr_loss, {"tau": 0.5},

@@ -302,7 +302,7 @@ def _rotation(obj: GraphObjective, out: GraphOptimum, zb: torch.Tensor, fb: torc
     q = torch.linalg.qr(_randn(seed + 11, 4, k, k, like=zb))[0]
     zr = _randn(seed + 12, n, k, like=zb)
     fr, gr = _value_grad(obj, zr[None], "rotation invariance")
-    worst, worst_tol = 0.0, 0.0
+    worst, worst_tol = -math.inf, 0.0
     for z0, f0, g0 in ((zb, fb, gb), (zr, fr[0], gr[0])):
         with torch.no_grad():
             fq = obj(z0 @ q)

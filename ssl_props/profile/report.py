@@ -1,0 +1,117 @@
+"""Rendering of a :class:`~ssl_props.profile.run.Profile`: text, markdown and the ``ssl-props/profile/v1`` JSON.
+
+The JSON schema is documented in ``docs/profile-schema.md``; fields are only ever added within a version.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+__all__ = ["to_dict", "render"]
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float):
+        return None if not math.isfinite(x) else x
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x
+
+
+def to_dict(p) -> dict[str, Any]:
+    from ssl_props.profile.run import SCHEMA
+
+    counts = {s: sum(v.status == s for v in p.verdicts) for s in ("pass", "fail", "measured")}
+    return _clean({
+        "schema": SCHEMA, "loss": p.loss, "form": p.form, "params": p.params, "reference": p.reference,
+        "device": p.device, "passed": p.passed, "counts": counts,
+        "theory": {
+            "graphs": [g.to_dict() for g in p.graphs],
+            "dynamics": {m: r.to_dict() for m, r in p.dynamics.items()},
+            "dynamics_notes": p.dynamics_notes,
+            "loop_integral": None if p.loop is None else {"stop_gradient": p.loop[0], "gradient": p.loop[1]},
+            "verdicts": [v.to_dict() for v in p.verdicts],
+            "shares_profile_with": p.shares,
+            "differs_from": p.differs,
+        },
+        "seconds": p.seconds,
+    })
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+    return str(x)
+
+
+def _graph_rows(p) -> list[list[str]]:
+    rows = []
+    for g in p.graphs:
+        sv = ", ".join(f"{s:.3g}" for s in g.singular_values)
+        rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} of {g.starts_at_optimum}/{g.starts}",
+                     f"{g.rank}/{g.full_rank} ({g.collapse})", f"[{sv}] > {g.rank_threshold:.2g}",
+                     str(g.positives_coincide), str(g.laplacian_subspace), str(g.probe_recovers), str(g.rotation_invariant),
+                     g.batching.split(" (")[0]])
+    return rows
+
+
+_HEAD = ["graph", "loss ± spread", "optima of starts at f*", "rank (collapse)", "singular values > threshold",
+         "positives coincide", "Laplacian subspace", "probe recovers", "Z→ZQ invariant", "batching"]
+
+
+def render(p, fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps(to_dict(p), indent=2)
+    if fmt not in ("text", "markdown"):
+        raise ValueError(f"format must be text, markdown or json, got {fmt!r}")
+    c = to_dict(p)["counts"]
+    status = "PASSED" if p.passed else "FAILED"
+    head = (f"ssl-props profile: {p.loss}{'(' + ', '.join(f'{k}={v}' for k, v in p.params.items()) + ')' if p.params else ''} "
+            f"[{p.form}] on {p.device}: {status} ({c['pass']} pass, {c['fail']} fail, {c['measured']} measured)")
+    loops = sorted({g.batching for g in p.graphs if g.batching != "vmap"})
+    md = fmt == "markdown"
+    out = [f"# {head}" if md else head, ""]
+    out.append("## theory: optimum on relation graphs" if md else "theory: optimum on relation graphs (Balestriero & LeCun 2022)")
+    if md:
+        out += ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
+        out += ["| " + " | ".join(r) + " |" for r in _graph_rows(p)]
+    else:
+        for r in _graph_rows(p):
+            out.append("  " + r[0])
+            out.append("    " + "; ".join(f"{h}: {v}" for h, v in zip(_HEAD[1:], r[1:])))
+    for b in loops:
+        out.append(f"  note: the loss was batched over starts by a {b}")
+    if p.dynamics:
+        out += ["", "## theory: linear dynamics" if md else "theory: linear dynamics (Tian 2021, Wang 2021, Terver 2025)"]
+        for m, r in p.dynamics.items():
+            amps = [round(sum(a[j] for a in r.amplitudes) / len(r.amplitudes), 4) for j in range(len(r.amplitudes[0]))]
+            out.append(f"{'- ' if md else '  '}{m}: collapsed={r.collapsed}, ‖W_T‖/‖W_0‖ max {max(r.norm_ratio):.3g}, "
+                       f"mean ‖W e_j‖ {amps}, survivors {r.survivors}, threshold interval {r.measured_threshold}, "
+                       f"commutator {r.commutator_start:.2g} → {r.commutator:.2g}, batching {r.batching.split(' (')[0]}")
+        for n in p.dynamics_notes:
+            out.append(f"{'- ' if md else '  '}note: {n}")
+    out += ["", "## verdicts" if md else "verdicts"]
+    if md:
+        out += ["| status | theorem | where | property | measured | predicted | tolerance | assumptions |", "|---|---|---|---|---|---|---|---|"]
+    for v in p.verdicts:
+        tol = "" if v.tolerance is None else f"{v.tolerance:.2g}"
+        if md:
+            out.append(f"| {v.status} | `{v.theorem}` | {v.where} | {v.what} | {_fmt(v.measured)} | {_fmt(v.predicted)} | {tol} | "
+                       f"{'hold' if v.assumptions_hold else 'do not hold'}: {v.assumptions} |")
+        else:
+            out.append(f"  [{v.status.upper():8s}] {v.theorem} on {v.where}: {v.what}: measured {_fmt(v.measured)}, "
+                       f"predicted {_fmt(v.predicted)}" + (f" (tol {tol})" if tol else "") +
+                       ("" if v.assumptions_hold else f"  [assumptions do not hold: {v.assumptions}]"))
+    if p.shares or p.differs:
+        out += ["", "## shares its profile with" if md else "shares its graph profile with"]
+        out.append(("- " if md else "  ") + (", ".join(p.shares) or "none of the references"))
+        for r, diffs in p.differs.items():
+            out.append(f"{'- ' if md else '  '}differs from {r}: " + "; ".join(diffs[:4]) + (f" (+{len(diffs) - 4} more)" if len(diffs) > 4 else ""))
+    return "\n".join(out)

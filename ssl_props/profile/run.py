@@ -1,0 +1,204 @@
+"""``profile_loss``: the theory applied to a loss (its optimum on relation graphs, its linear learning dynamics).
+
+>>> from ssl_props import profile_loss
+>>> prof = profile_loss("vicreg_spectral", dynamics=False, compare=False)   # doctest: +SKIP
+>>> prof.passed, [v.status for v in prof.verdicts][:2]                       # doctest: +SKIP
+(True, ['pass', 'pass'])
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from ssl_props.device import resolve_device
+from ssl_props.errors import InvalidArgument
+from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics, target_detached
+from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
+from ssl_props.profile.optimum import GraphOptimum, GraphSpec, default_graphs, optimise_on_graph
+from ssl_props.profile.verdicts import Verdict, dynamics_verdicts, graph_verdicts, is_l2_predictor_loss
+
+__all__ = ["Profile", "profile_loss", "SCHEMA", "SIGNATURE_FIELDS"]
+
+SCHEMA = "ssl-props/profile/v1"
+#: the per-graph measurements two profiles are compared on
+SIGNATURE_FIELDS = ("collapse", "rank", "positives_coincide", "laplacian_subspace", "probe_recovers", "rotation_invariant")
+
+
+@dataclass
+class Profile:
+    """The result of :func:`profile_loss` (render with :meth:`render`, ``ssl-props/profile/v1`` JSON with :meth:`to_dict`)."""
+
+    loss: str
+    form: str  # "pair", "graph" or "predictor"
+    params: dict[str, Any]
+    reference: str | None  # the spectral reference the loss is, if any
+    device: str
+    graphs: list[GraphOptimum]
+    verdicts: list[Verdict]
+    dynamics: dict[str, DynamicsResult] = field(default_factory=dict)
+    dynamics_notes: list[str] = field(default_factory=list)
+    loop: tuple[float, float] | None = None
+    shares: list[str] = field(default_factory=list)  # references with the same signature on every graph
+    differs: dict[str, list[str]] = field(default_factory=dict)  # reference -> "graph: field yours vs theirs"
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """No verdict whose theorem applies to this loss failed."""
+        return not any(v.status == "fail" for v in self.verdicts)
+
+    def signature(self) -> dict[str, dict[str, Any]]:
+        return {g.graph: {f: getattr(g, f) for f in SIGNATURE_FIELDS} for g in self.graphs}
+
+    def to_dict(self) -> dict[str, Any]:
+        from ssl_props.profile.report import to_dict
+
+        return to_dict(self)
+
+    def render(self, fmt: str = "text") -> str:
+        from ssl_props.profile.report import render
+
+        return render(self, fmt)
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+
+def _positional(fn: Callable) -> tuple[str, ...]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                 and p.default is p.empty)
+
+
+def _resolve(fn: Any, params: dict[str, Any], form: str | None) -> tuple[Callable, str, str, Reference | None, dict[str, Any]]:
+    """``(callable, name, form, reference, params)`` for a callable, a reference name or a registered loss name."""
+    if isinstance(fn, str):
+        if fn in REFERENCES:
+            ref = REFERENCES[fn]
+            unknown = set(params) - set(ref.params)
+            if unknown:
+                raise InvalidArgument(f"unknown parameters {sorted(unknown)} for {fn}; it takes {sorted(ref.params)}")
+            return ref.bound(**params), fn, "graph", ref, {**ref.params, **params}
+        from ssl_props.losses import LOSSES
+        if fn not in LOSSES:
+            raise InvalidArgument(f"unknown loss {fn!r}: pass a callable, a spectral reference "
+                                  f"({', '.join(REFERENCES)}) or a registered loss ({', '.join(sorted(LOSSES))})")
+        info = LOSSES[fn]
+        bound = functools.partial(info.fn, **params) if params else info.fn
+        return bound, fn, "predictor" if info.signature == ("p", "z") else "pair", None, dict(params)
+    if not callable(fn):
+        raise InvalidArgument(f"fn must be a callable loss or a loss name, got {type(fn).__name__}")
+    name = getattr(fn, "__name__", type(fn).__name__)
+    pos = _positional(fn)
+    if form is None:
+        form = "predictor" if pos[:2] == ("p", "z") else "pair"
+    if form not in ("pair", "graph", "predictor"):
+        raise InvalidArgument(f"form must be 'pair' (fn(z1, z2)), 'predictor' (fn(p, z)) or 'graph' (fn(Z, G)), got form={form!r}")
+    if pos and len(pos) != 2:
+        raise InvalidArgument(f"{name} takes {len(pos)} required positional arguments {pos}; the profile calls "
+                              "fn(z1, z2), fn(p, z) or, with form='graph', fn(Z, G)")
+    return (functools.partial(fn, **params) if params else fn), name, form, None, dict(params)
+
+
+def _progress(total: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=sys.stderr, disable=not (sys.stderr.isatty() if enabled is None else enabled),
+                desc="ssl-props profile", unit="step", leave=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_signature(name: str, sizes: str, starts: int, device: str) -> dict[str, dict[str, Any]]:
+    return profile_loss(name, sizes=sizes, starts=starts, dynamics=False, compare=False, device=device,
+                        progress=False).signature()
+
+
+def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | None = None,
+                 graphs: list[GraphSpec] | None = None, sizes: str = "default", starts: int = 16, seed: int = 0,
+                 dynamics: bool | None = None, dynamics_config: DynamicsConfig | None = None,
+                 modes: tuple[str, ...] = MODES, compare: bool | tuple[str, ...] = True, device: Any = None,
+                 progress: bool | None = None) -> Profile:
+    """Profile a loss against the theory.
+
+    ``fn``: ``fn(z1, z2) -> scalar`` (a pairwise loss), ``fn(p, z)`` (a predictor loss, target second; the
+    profile applies the stop-gradient itself), ``fn(Z, G)`` with ``form="graph"``, or a name: a spectral
+    reference (``vicreg_spectral``, ``simclr_graph``, ``barlow_twins_graph``: the registry's closed forms,
+    pass/fail) or a registered loss. ``params`` are keyword arguments of the loss.
+
+    Part 1 (every loss): the optimum on :func:`~ssl_props.profile.optimum.default_graphs` from ``starts``
+    random starts in one batched L-BFGS call. Part 2 (``dynamics``; default: every two-argument loss): the
+    linear model trained by GD through the loss for each target mode in ``modes``. ``compare``: name the
+    references whose graph profile this loss shares (``True``: all of :data:`REFERENCES`).
+    Raises :class:`~ssl_props.profile.graph_losses.ProfileFailure` (an ``InvalidArgument``) with one line
+    naming the step and the graph or seed when the loss cannot be optimised.
+    """
+    params = dict(params or {})
+    call, name, form, ref, params = _resolve(fn, params, form)
+    if not isinstance(starts, int) or starts < 2:
+        raise InvalidArgument(f"starts must be an int >= 2 (the agreement of starts needs two), got starts={starts!r}")
+    dev = resolve_device(device)
+    specs = graphs if graphs is not None else default_graphs(device=dev, sizes=sizes)
+    dynamics = form != "graph" if dynamics is None else dynamics
+    if dynamics and form == "graph":
+        raise InvalidArgument("dynamics=True needs a two-argument loss fn(p, z) or fn(z1, z2), not form='graph'")
+    cfg = dynamics_config or DynamicsConfig()
+    refs = tuple(REFERENCES) if compare is True else tuple(compare or ())
+    bar = _progress(len(specs) + (len(modes) + 1 if dynamics else 0) + len(refs), progress)
+    prof = Profile(name, form, params, ref.name if ref else None, str(dev), [], [])
+    pair = (lambda p, z: call(p, z.detach())) if form == "predictor" else call  # a target gets no gradient on graphs
+    try:
+        t0 = time.perf_counter()
+        for spec in specs:
+            bar.set_postfix_str(spec.name[:32])
+            opt = optimise_on_graph(pair, spec, form="graph" if form == "graph" else "pair", starts=starts, seed=seed)
+            prof.graphs.append(opt)
+            prof.verdicts += graph_verdicts(spec, opt, ref, params)
+            bar.update()
+        prof.seconds["graphs"] = time.perf_counter() - t0
+        if dynamics:
+            t0 = time.perf_counter()
+            predictor = "learned" if form == "predictor" else "identity"
+            if target_detached(call):
+                prof.dynamics_notes.append("the loss detaches its target inside: the no_stop_gradient mode cannot remove "
+                                           "that stop-gradient and measures the same dynamics as stop_gradient")
+            if predictor == "identity":
+                prof.dynamics_notes.append("a pairwise loss: trained without a predictor (W_p = I), as a contrast")
+            for mode in modes:
+                bar.set_postfix_str(f"dynamics {mode}")
+                prof.dynamics[mode] = run_dynamics(call, cfg, mode, device=dev, predictor=predictor)
+                bar.update()
+            prof.loop = loop_integral(call, cfg, device=dev)
+            bar.update()
+            prof.verdicts += dynamics_verdicts(prof.dynamics, cfg, is_l2_predictor_loss(call) and predictor == "learned", prof.loop)
+            prof.seconds["dynamics"] = time.perf_counter() - t0
+        if refs:
+            t0 = time.perf_counter()
+            mine = prof.signature()
+            for r in refs:
+                bar.set_postfix_str(f"compare {r}")
+                theirs = _reference_signature(r, sizes, starts, str(dev)) if graphs is None else profile_loss(
+                    r, graphs=specs, starts=starts, dynamics=False, compare=False, device=dev, progress=False).signature()
+                diff = [f"{gname}: {k} {mine[gname][k]} vs {theirs[gname][k]}" for gname in mine for k in SIGNATURE_FIELDS
+                        if mine[gname][k] != theirs[gname][k]]
+                if r != prof.reference:
+                    (prof.shares.append(r) if not diff else prof.differs.__setitem__(r, diff))
+                bar.update()
+            prof.seconds["compare"] = time.perf_counter() - t0
+    except ProfileFailure:
+        raise
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:
+        where = f"graph {specs[len(prof.graphs)].name}" if len(prof.graphs) < len(specs) else "dynamics"
+        raise ProfileFailure(f"step 'profile' on {where}: the loss raised {type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:160] if str(e) else ''}") from None
+    finally:
+        bar.close()
+    return prof

@@ -1,0 +1,180 @@
+"""Verdicts: each measurement of the profile next to the theorem that predicts it.
+
+A :class:`Verdict` names the registered result (``theorem``), says whether that result's assumptions hold
+for the profiled loss (``assumptions_hold``) and what was measured and predicted. Where the assumptions
+hold, ``status`` is ``"pass"`` or ``"fail"`` (a failed theory check: exit code 1); where they do not, the
+theorem says nothing about this loss and ``status`` is ``"measured"`` (shown, never failed).
+
+Assumptions are declared by the reference the loss is (:data:`ssl_props.profile.graph_losses.REFERENCES`,
+per graph: K ≤ N − 1, K ≥ N' − 1, γ/β against the graph's spectrum) or detected (the unnormalised L2
+predictor loss of the linear dynamics: ``fn(p, z) = c·mean‖p − z‖²`` on random inputs).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import torch
+
+from ssl_props import tolerances as tol
+from ssl_props.graphs import component_labels, laplacian, one_hot
+from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, eqn16_fixed_point, wang_threshold
+from ssl_props.profile.graph_losses import Reference
+from ssl_props.profile.optimum import GraphOptimum, GraphSpec
+from ssl_props.spectral import centred_eigh, simclr_loss, simclr_simplex, vicreg_closed_form_loss
+
+__all__ = ["Verdict", "graph_verdicts", "dynamics_verdicts", "is_l2_predictor_loss"]
+
+
+@dataclass
+class Verdict:
+    """One theory verdict (a JSON object of the ``ssl-props/profile/v1`` schema)."""
+
+    theorem: str  # registry id, e.g. "balestriero2022.claim3"
+    what: str  # the property, one line
+    where: str  # graph name or target mode
+    assumptions_hold: bool
+    assumptions: str  # which assumptions, and why they hold or not
+    status: str  # "pass", "fail" or "measured"
+    measured: Any
+    predicted: Any
+    tolerance: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _v(theorem: str, what: str, where: str, hold: bool, why: str, ok: bool | None, measured: Any, predicted: Any,
+       tolerance: float | None = None) -> Verdict:
+    status = "measured" if not hold or ok is None else "pass" if ok else "fail"
+    return Verdict(theorem, what, where, hold, why, status, measured, predicted, tolerance)
+
+
+def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, params: dict[str, float]) -> list[Verdict]:
+    """The claims of Balestriero & LeCun 2022 on one graph (pass/fail when ``ref`` is the loss profiled)."""
+    g, k, n = spec.g, spec.k, spec.g.shape[0]
+    lam = centred_eigh(laplacian(g))[0]
+    name = ref.name if ref else None
+    out: list[Verdict] = []
+    where = spec.name
+    # claim 3: VICReg (spectral) closed form: loss value and rank #{λ_k < β/γ}
+    beta, gamma = params.get("beta", 1.0), params.get("gamma", 1.0)
+    kk = min(k, n - 1)
+    pred_rank = int((lam[:kk] < beta / gamma).sum())
+    hold = name == "vicreg_spectral" and k <= n - 1
+    why = ("the loss is vicreg_spectral (quadratic variance penalty) and K ≤ N − 1" if hold else
+           "holds for vicreg_spectral with K ≤ N − 1 only" if name != "vicreg_spectral" else f"K = {k} > N − 1 = {n - 1}")
+    f_star = float(vicreg_closed_form_loss(g, kk, beta=beta, gamma=gamma))
+    out.append(_v("balestriero2022.claim3", "optimal loss = Σ β(c_k − 1)² + 2γλ_k c_k, c_k = (1 − γλ_k/β)_+", where, hold, why,
+                  abs(opt.loss - f_star) <= opt.loss_tolerance, opt.loss, f_star, opt.loss_tolerance))
+    out.append(_v("balestriero2022.claim3", "rank of the optimum = #{k ≤ K: λ_k < β/γ}", where, hold, why,
+                  opt.rank == pred_rank, opt.rank, pred_rank, opt.rank_threshold))
+    # claim 7: SimCLR on the augmentation graph, K ≥ N' − 1: simplex, rank N' − 1, positives coincide
+    if spec.kind == "augmentation":
+        ns, nv = spec.n_samples, spec.n_views
+        hold = name == "simclr_graph" and k >= ns - 1 and ns >= 2
+        why = "the loss is simclr_graph and K ≥ N' − 1" if hold else (
+            "holds for simclr_graph only" if name != "simclr_graph" else f"K = {k} < N' − 1 = {ns - 1}")
+        tau = params.get("tau", 0.5)
+        simplex = float(simclr_loss(simclr_simplex(ns, nv, max(k, ns - 1), device=g.device), g, tau=tau)) if k >= ns - 1 else None
+        out.append(_v("balestriero2022.claim7", "optimal loss = the regular simplex's", where, hold, why,
+                      simplex is not None and abs(opt.loss - simplex) <= opt.loss_tolerance, opt.loss, simplex, opt.loss_tolerance))
+        out.append(_v("balestriero2022.claim7", "rank pinned by G: rank = N' − 1, positives coincide in direction", where, hold, why,
+                      opt.rank == ns - 1 and opt.positives_coincide, {"rank": opt.rank, "positives_coincide": opt.positives_coincide},
+                      {"rank": ns - 1, "positives_coincide": True}, opt.rank_threshold))
+    # claim 8: Barlow Twins: zero loss iff K ≤ #components; rank ≤ #components
+    comps = int(component_labels(g).max()) + 1
+    hold = name == "barlow_twins_graph" and k <= comps
+    why = "the loss is barlow_twins_graph and K ≤ #components" if hold else (
+        "holds for barlow_twins_graph only" if name != "barlow_twins_graph" else f"K = {k} > #components = {comps}")
+    out.append(_v("balestriero2022.claim8", "zero loss, rank ≤ #components of G", where, hold, why,
+                  abs(opt.loss) <= opt.loss_tolerance and opt.rank <= comps, {"loss": opt.loss, "rank": opt.rank},
+                  {"loss": 0.0, "rank_at_most": comps}, opt.loss_tolerance))
+    if spec.labels is not None and spec.kind != "augmentation":
+        y = one_hot(spec.labels).to(g)
+        c, m = y.shape[1], int(y.sum(0).min())
+        if spec.kind == "aligned":  # claim 9
+            hold = name == "vicreg_spectral" and gamma / beta > 1 / m and k >= c - 1
+            why = ("vicreg_spectral with γ/β > 1/min n_c and K ≥ C − 1" if hold else
+                   "holds for vicreg_spectral with γ/β > 1/min n_c and K ≥ C − 1 only")
+            out.append(_v("balestriero2022.claim9", "aligned G: a linear probe on the optimum recovers the labels", where, hold,
+                          why, opt.probe_recovers, opt.probe_residual, 0.0, opt.probe_tolerance))
+        else:  # claim 10
+            hy = float((y - y.mean(0)).square().sum())
+            small = name == "vicreg_spectral" and gamma / beta < 1 / float(lam[-1]) and k >= n - 1
+            pinned = name in ("simclr_graph", "barlow_twins_graph") or (name == "vicreg_spectral" and gamma / beta > 1 / float(lam[1 if n > 2 else 0]))
+            hold = small or pinned
+            pred = 0.0 if small else (n / 2) / hy
+            why = ("VICReg with γ/β < 1/λ_max(L) and K = N − 1 keeps the labels" if small else
+                   "rank pinned by G (SimCLR, BarlowTwins or large-γ VICReg) on a matching across classes" if pinned else
+                   "holds for the spectral references only")
+            ok = abs(opt.probe_residual - pred) <= (opt.probe_tolerance or 0.0) + tol.sum_of_products(g.dtype, n * n, 1.0) if small else (
+                opt.probe_residual >= pred - 2 * math.sqrt(opt.probe_tolerance or 0.0) - tol.sum_of_products(g.dtype, n * n, 1.0))
+            out.append(_v("balestriero2022.claim10", "misaligned G: probe residual (relative) at the optimum", where, hold, why,
+                          ok, opt.probe_residual, pred, opt.probe_tolerance))
+    # claim 11: Z → ZQ
+    hold = ref is not None
+    pred = ref.rotation_invariant if ref else None
+    out.append(_v("balestriero2022.claim11", "loss invariant to Z → ZQ (Q orthogonal)", where, hold,
+                  "declared by the reference (a function of ZZᵀ, or BarlowTwins as printed: not)" if hold else
+                  "proved for losses that depend on Z only through ZZᵀ; a black-box loss is measured",
+                  opt.rotation_invariant == pred if hold else None, {"invariant": opt.rotation_invariant, "change": opt.rotation_change},
+                  pred, opt.rotation_tolerance))
+    if ref is not None:  # a reference is checked on its own claims; the others' predictions are not about it
+        out = [v for v in out if v.theorem in ref.claims or v.theorem == "balestriero2022.claim11"]
+    return out
+
+
+def is_l2_predictor_loss(fn: Callable, *, seed: int = 0) -> bool:
+    """Whether ``fn(p, z) = c·mean_i ‖p_i − z_i‖²`` (c > 0): the loss of Tian/Wang/Terver's theorems."""
+    gen = torch.Generator().manual_seed(seed)
+    ratios = []
+    for n, d in ((5, 3), (7, 4), (4, 2)):
+        p, z = (torch.randn(n, d, generator=gen, dtype=torch.float64) for _ in range(2))
+        p = p * (1 + 3 * len(ratios))
+        ref = (p - z).square().sum(-1).mean()
+        try:
+            v = fn(p, z)
+            ratios.append(float(v) / float(ref))
+        except Exception:  # noqa: BLE001 - not even evaluable on these: not the L2 loss
+            return False
+    return ratios[0] > 0 and all(abs(r - ratios[0]) <= tol.sum_of_products(torch.float64, 64, abs(ratios[0])) for r in ratios)
+
+
+def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l2: bool, loop: tuple[float, float]) -> list[Verdict]:
+    """Tian 2021 Thm 2/3 and Eqn 16, Wang 2021's threshold, Terver 2025 Lemma 4.3 and Prop. 3.2."""
+    why = ("the loss is the unnormalised L2 predictor loss c·mean‖p − z‖²" if l2 else
+           "proved for the unnormalised L2 loss; this loss is measured next to the prediction")
+    out: list[Verdict] = []
+    if "no_stop_gradient" in results:
+        r = results["no_stop_gradient"]
+        for th in ("tian2021.thm2", "terver2025.lem4.3"):
+            out.append(_v(th, "without stop-gradient, ‖W‖ → 0 (collapse)", "no_stop_gradient", l2, why, r.collapsed,
+                          {"collapsed": r.collapsed, "norm_ratio_max": max(r.norm_ratio)}, True,
+                          (1 - cfg.lr * cfg.eta) ** (cfg.steps / 2)))
+    sg = results.get("stop_gradient")
+    if sg is not None:
+        out.append(_v("tian2021.thm3", "W_p and F = W X Wᵀ align: the relative commutator decays", "stop_gradient", l2, why,
+                      sg.commutator < sg.commutator_start, {"start": sg.commutator_start, "end": sg.commutator},
+                      "end < start"))
+        s2 = torch.tensor(cfg.sigma2, dtype=torch.float64)
+        pplus = eqn16_fixed_point(s2, cfg.eta)
+        amp = torch.tensor(sg.amplitudes)
+        err = float((amp - pplus).abs().max())
+        out.append(_v("tian2021.eq16", "each direction settles at Eqn 16's stable point p₊(σ_j²) (0 past the threshold)",
+                      "stop_gradient", l2, why, err <= sg.convergence_tol, [round(float(a), 6) for a in amp.median(0).values],
+                      [round(float(p), 6) for p in pplus], sg.convergence_tol))
+        thr = wang_threshold(cfg.eta)
+        meas = sg.measured_threshold
+        ok = meas is not None and meas[0] < thr < meas[1]
+        out.append(_v("wang2021.thm1", "directions with σ² < 1/(4η) − 1 survive weight decay (measured threshold interval)",
+                      "stop_gradient", l2, why, ok, {"survivors": sg.survivors, "interval": meas}, thr))
+        out.append(_v("terver2025.prop3.2", "the stop-gradient update field is not a gradient field (non-zero loop integral)",
+                      "stop_gradient", l2, why, loop[0] > tol.SAFETY * (loop[1] + tol.sum_of_products(torch.float64, 64, 1.0)),
+                      {"sg_loop": loop[0], "gradient_loop": loop[1]}, "sg_loop > SAFETY·(gradient_loop + rounding)"))
+    for mode, r in results.items():
+        out.append(_v("tian2021.thm2" if mode == "no_stop_gradient" else "tian2021.thm1",
+                      f"collapse with target mode {mode} (‖W‖ → 0)", mode, False, "a measurement in every mode", None,
+                      {"collapsed": r.collapsed, "survivors": r.survivors}, None))
+    return out
