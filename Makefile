@@ -5,7 +5,7 @@
 PY := .venv/bin/python
 PROFILE ?= ci
 
-.PHONY: theorems test install bench docs report gpu mutate mutate-report conformance
+.PHONY: theorems test install bench docs report gpu soak mutate mutate-report conformance
 
 theorems: .venv/.installed
 	$(PY) -m pytest theorems/ --hypothesis-profile=$(PROFILE)
@@ -43,6 +43,11 @@ docs: .venv/.installed
 
 report: .venv/.installed
 	$(PY) -m ssl_props report --out report/
+
+# the theorem suite under N fresh Hypothesis seeds (dev profile): each failing test id with its seed
+N ?= 20
+soak: .venv/.installed
+	$(PY) scripts/soak.py -N $(N)
 
 bench: .venv/.installed
 	$(PY) benchmarks/bench_duality_sweep.py
