@@ -353,10 +353,16 @@ def run_property(prop: Callable[[Case], None], strategy: st.SearchStrategy[Case]
 
     if seed is not None:
         _prop = hyp_seed(seed)(_prop)
+    from hypothesis.errors import Flaky
+
     try:
         _prop()
     except PropertyViolation as e:
         raise CheckFailed(str(e), seen["last"].to_dict() if "last" in seen else None) from None
+    except Flaky:  # the same input gave different outcomes: randomness or state inside the loss
+        raise CheckFailed("the loss gives different results on the same input when it is replayed (random draws inside "
+                          "it, torch.randperm / dropout, or state that survives a fresh copy): seed it or make it "
+                          "deterministic to check it", seen["last"].to_dict() if "last" in seen else None) from None
 
 
 def run_examples(prop: Callable[[torch.Tensor, torch.Tensor], None], target: LossTarget) -> None:

@@ -10,6 +10,7 @@ other shapes of arguments; a :class:`Convention` adapts them (autograd flows thr
 ``pair:AXIS``             ``fn(z1.unsqueeze(AXIS), z2.unsqueeze(AXIS))``             MMCRLoss (axis 1)
 ``stacked:AXIS``          ``fn(torch.stack([z1, z2], AXIS))``                        a (views, batch, dim) loss
 ``list``                  ``fn([z1, z2])``                                           EMPSSLLoss, FroSSLLoss
+``cat:AXIS``              ``fn(torch.cat([z1, z2], AXIS))``                          WMSELoss ((2n, d))
 ``kw:A,B[:AXIS]``         ``fn(A=z1[.unsqueeze(AXIS)], B=z2[...])``                  LeJEPALoss (kw:global_proj,local_proj:0)
 ========================  =========================================================  ===================
 
@@ -57,6 +58,8 @@ class Convention:
             return fn(up(a), up(b))
         if self.kind == "stacked":
             return fn(torch.stack([a, b], self.axis or 0))
+        if self.kind == "cat":
+            return fn(torch.cat([a, b], self.axis or 0))
         if self.kind == "list":
             return fn([a, b])
         assert self.names is not None
@@ -76,11 +79,11 @@ def parse_views(spec: str | None) -> Convention | None:
     parts = spec.split(":")
     kind = parts[0]
     try:
-        if kind in ("pair", "stacked", "list") and len(parts) <= 2:
+        if kind in ("pair", "stacked", "cat", "list") and len(parts) <= 2:
             axis = int(parts[1]) if len(parts) == 2 else None
             if kind == "list" and axis is not None:
                 raise ValueError
-            return Convention(kind, axis if kind != "stacked" else (axis or 0))
+            return Convention(kind, axis if kind in ("pair", "list") else (axis or 0))
         if kind == "kw" and len(parts) in (2, 3):
             names = tuple(x.strip() for x in parts[1].split(","))
             if len(names) != 2 or not all(n.isidentifier() for n in names):
@@ -88,23 +91,23 @@ def parse_views(spec: str | None) -> Convention | None:
             return Convention("kw", int(parts[2]) if len(parts) == 3 else None, names)  # type: ignore[arg-type]
     except ValueError:
         pass
-    raise InvalidArgument(f"views={spec!r} is not a calling convention; use pair, pair:AXIS, stacked:AXIS, list or "
+    raise InvalidArgument(f"views={spec!r} is not a calling convention; use pair, pair:AXIS, stacked:AXIS, cat:AXIS, list or "
                           f"kw:NAME1,NAME2[:AXIS] (e.g. pair:1 for MMCR's (batch, views, dim), list for EMP-SSL)")
 
 
 def _parameters(fn: Callable) -> list[inspect.Parameter] | None:
-    try:
-        return list(inspect.signature(fn).parameters.values())
+    try:  # a Module's __call__ takes *args: its forward says what it accepts
+        return list(inspect.signature(fn.forward if isinstance(fn, torch.nn.Module) else fn).parameters.values())
     except (TypeError, ValueError):
         return None
 
 
 def candidates(fn: Callable) -> list[Convention]:
     """Conventions to try, in order, from the signature: two positional → pair (then views on axis 1 / 0);
-    one positional → list, stacked; two required keyword-only → kw (plain, then a views axis 0 / 1)."""
+    one positional → list, stacked, concatenated; two required keyword-only → kw (plain, then a views axis 0 / 1)."""
     ps = _parameters(fn)
     if ps is None:
-        return [PAIR, Convention("pair", 1), Convention("list"), Convention("stacked", 0)]
+        return [PAIR, Convention("pair", 1), Convention("list"), Convention("stacked", 0), Convention("cat", 0)]
     positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     required_kw = [p.name for p in ps if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
     var_positional = any(p.kind is p.VAR_POSITIONAL for p in ps)
@@ -112,7 +115,7 @@ def candidates(fn: Callable) -> list[Convention]:
     if len(positional) >= 2 or var_positional:
         out += [PAIR, Convention("pair", 1), Convention("pair", 0)]
     if len(positional) >= 1 or var_positional:
-        out += [Convention("list"), Convention("stacked", 1), Convention("stacked", 0)]
+        out += [Convention("list"), Convention("stacked", 1), Convention("stacked", 0), Convention("cat", 0)]
     if len(required_kw) == 2:
         names = (required_kw[0], required_kw[1])
         out += [Convention("kw", None, names), Convention("kw", 0, names), Convention("kw", 1, names)]
@@ -266,9 +269,14 @@ def _with_state(fn: Callable, pf: Preflight, shape: tuple[int, int], device: tor
 def _diagnose(tried: list[tuple[Convention, torch.dtype, dict]], shapes: Sequence[tuple[int, int]],
               dtype: torch.dtype, views_given: bool) -> str:
     """The single message when no call ran: the error, what works, and the flag that fixes it."""
-    best_conv, _, best = max(tried, key=lambda t: sum(v is None for v in t[2].values()))
+    def informative(t: tuple) -> tuple[int, int]:  # most shapes run, then an error about the data, not the call
+        errs = [e for e in t[2].values() if e]
+        calling = sum(e.startswith(("TypeError", "AttributeError")) for e in errs)  # the call's shape, not the data
+        return (sum(v is None for v in t[2].values()), -calling)
+
+    best_conv, _, best = max(tried, key=informative)
     errors = [e for e in best.values() if e]
-    main = max(set(errors), key=errors.count)
+    main = max(sorted(set(errors)), key=errors.count)
     ok = [s for s, e in best.items() if e is None]
     where = ", ".join(_shape_label(s) for s in shapes)
     conventions = ", ".join(c.label() for c, _, _ in tried)

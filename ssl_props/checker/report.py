@@ -128,14 +128,32 @@ class CheckReport:
             return "\n".join(out)
         out = [f"ssl-props check: {self.loss}{against} on {self.device}: {'PASSED' if self.passed else 'FAILED'} ({summary})",
                f"behaves like: {like}", *notes]
+        crashes: dict[str, list[str]] = {}  # one crash, reported once: "raised X: msg" → the checks it failed
         for r in self.results:
+            key = _crash_key(r)
+            if key is not None and key in crashes:
+                crashes[key].append(r.check)
+                continue
+            if key is not None:
+                crashes[key] = []
             out.append(f"  [{r.status.upper():7}] {r.check}" + (f": {r.message}" if r.message else ""))
             if r.counterexample and not r.passed:
                 out.append(f"            counterexample: {r.counterexample}")
+        for key, more in crashes.items():
+            if more:
+                out.append(f"  the same error ({key}) also failed {len(more)} more checks: {', '.join(more)}")
         return "\n".join(out)
 
     def __str__(self) -> str:
         return self.render("text")
+
+
+def _crash_key(r: CheckResult) -> str | None:
+    """``"_LinAlgError: linalg.cholesky"`` for a failure whose message says the loss raised (digits dropped)."""
+    if r.status != "failed" or "raised " not in r.message:
+        return None
+    head = r.message.split("raised ", 1)[1].split(" on input")[0]
+    return "".join(ch for ch in head.split("(")[0] if not ch.isdigit()).strip()[:120]
 
 
 def _params(p: dict[str, Any]) -> str:
