@@ -42,3 +42,21 @@ def test_nonwhitened_limit_catches_missing_weight_decay():
     def field(state, X, Xp, **kw):
         return byol_field(state, X, Xp, **{**kw, "eta": 0.0 * kw["eta"]})
     assert "WᵀW" in str(violation_of(V.numeric_nonwhitened_threshold, field=field))
+
+
+def test_probe_claim_catches_wrong_subspace():
+    """Slip: the probe reads the discarded (high-variance) directions instead of W*'s range."""
+    import torch
+
+    def complement(w_star):
+        s, u = torch.linalg.eigh(w_star)
+        return u[:, s <= 0.5 * s[s > 0].min()]
+    from ssl_props.papers.wang2021 import downstream as DS
+    assert "excess risk" in str(violation_of(DS.numeric_probe_sample_complexity, basis_of=complement))
+
+
+def test_probe_claim_catches_raw_features():
+    import torch
+    from ssl_props.papers.wang2021 import downstream as DS
+    assert "p = " in str(violation_of(DS.numeric_probe_sample_complexity,
+                                      basis_of=lambda w: torch.eye(w.shape[0], dtype=w.dtype, device=w.device)))
