@@ -18,5 +18,9 @@ def __getattr__(name: str):
         from ssl_props.checker import check_loss
 
         return check_loss
+    if name == "profile_loss":  # the profile pulls in the optimiser and the dynamics: also on first use
+        from ssl_props.profile import profile_loss
+
+        return profile_loss
     raise AttributeError(f"module 'ssl_props' has no attribute {name!r}")
-__all__ = ["InvalidArgument", "Check", "Paper", "Theorem", "all_theorems", "check_loss", "get_theorem", "__version__"]
+__all__ = ["InvalidArgument", "Check", "Paper", "Theorem", "all_theorems", "check_loss", "get_theorem", "profile_loss", "__version__"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ssl_props {list,check,report}`` (also installed as ``ssl-props``).
+"""Command line: ``python -m ssl_props {list,check,report,profile}`` (also installed as ``ssl-props``).
 
 Exit codes: 0 success, 1 a check failed, 2 usage or input error (one line on stderr, no traceback).
 """
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--only", action="append", default=[], metavar="SUBSTRING", help="only checks whose id contains it")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_report)
+    from ssl_props.profile.command import add_profile_parser  # light: imports torch-free argparse code only
+
+    add_profile_parser(sub)
     return p
 
 

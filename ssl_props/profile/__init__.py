@@ -7,9 +7,19 @@
 * :mod:`.run`: :func:`profile_loss` and :class:`Profile`; :mod:`.report`: text / markdown / JSON;
 * :mod:`.figures`: the figures of ``--figures DIR``; :mod:`.command`: the ``ssl-props profile`` command.
 
-A mechanism: it never imports :mod:`ssl_props.papers` (the theorems it cites are registry ids).
+A mechanism: it never imports :mod:`ssl_props.papers` (the theorems it cites are registry ids). The
+exports are imported on first use, so that building the command line stays light.
 """
-from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure
-from ssl_props.profile.run import SCHEMA, Profile, profile_loss
-
 __all__ = ["REFERENCES", "SCHEMA", "Profile", "ProfileFailure", "profile_loss"]
+
+
+def __getattr__(name: str):
+    if name in ("REFERENCES", "ProfileFailure"):
+        from ssl_props.profile import graph_losses
+
+        return getattr(graph_losses, name)
+    if name in ("SCHEMA", "Profile", "profile_loss"):
+        from ssl_props.profile import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'ssl_props.profile' has no attribute {name!r}")

@@ -150,7 +150,7 @@ def _guarded(obj: GraphObjective) -> Callable[[torch.Tensor], torch.Tensor]:
         f = obj(z)
         if not bool(torch.isfinite(f).all()):
             bad = int((~torch.isfinite(f)).nonzero()[0])
-            raise ProfileFailure(f"step 'optimise' on graph {obj.graph}: the loss became {float(f[bad])} at start "
+            raise ProfileFailure(f"step 'optimise' on graph {obj.graph}: the loss became {float(f[bad].detach())} at start "
                                  f"{bad}; guard divisions and logs (add an eps) so it stays finite")
         return f
     return fun
@@ -229,6 +229,7 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
     obj = graph_objective(fn, g, form=form, graph=spec.name)
     z0 = _randn(seed, starts, n, k, like=g)
     obj.choose_batching(z0)
+    _value_grad(obj, z0[:2], "optimise")  # no gradient: one clear line before the optimiser starts
     z, gn, _ = lbfgs(_guarded(obj), z0, gtol=gtol, max_iter=max_iter)
     z0b = z0
     f, grad = _value_grad(obj, z, "measure")

@@ -103,11 +103,12 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
         else:  # claim 10
             hy = float((y - y.mean(0)).square().sum())
             small = name == "vicreg_spectral" and gamma / beta < 1 / float(lam[-1]) and k >= n - 1
-            pinned = name in ("simclr_graph", "barlow_twins_graph") or (name == "vicreg_spectral" and gamma / beta > 1 / float(lam[1 if n > 2 else 0]))
+            pinned = name == "simclr_graph" or (name == "barlow_twins_graph" and k <= comps) or (name == "vicreg_spectral" and gamma / beta > 1 / float(lam[1 if n > 2 else 0]))
             hold = small or pinned
             pred = 0.0 if small else (n / 2) / hy
             why = ("VICReg with γ/β < 1/λ_max(L) and K = N − 1 keeps the labels" if small else
-                   "rank pinned by G (SimCLR, BarlowTwins or large-γ VICReg) on a matching across classes" if pinned else
+                   "rank pinned by G (SimCLR, BarlowTwins with K ≤ #components, or large-γ VICReg) on a matching across classes"
+                   if pinned else
                    "holds for the spectral references only")
             ok = abs(opt.probe_residual - pred) <= (opt.probe_tolerance or 0.0) + tol.sum_of_products(g.dtype, n * n, 1.0) if small else (
                 opt.probe_residual >= pred - 2 * math.sqrt(opt.probe_tolerance or 0.0) - tol.sum_of_products(g.dtype, n * n, 1.0))
@@ -115,7 +116,7 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
                           ok, opt.probe_residual, pred, opt.probe_tolerance))
     # claim 11: Z → ZQ
     hold = ref is not None
-    pred = ref.rotation_invariant if ref else None
+    pred = (ref.rotation_invariant or k == 1) if ref else None  # K = 1: Q = ±1 only, every loss of ZZᵀ-type or not
     out.append(_v("balestriero2022.claim11", "loss invariant to Z → ZQ (Q orthogonal)", where, hold,
                   "declared by the reference (a function of ZZᵀ, or BarlowTwins as printed: not)" if hold else
                   "proved for losses that depend on Z only through ZZᵀ; a black-box loss is measured",
