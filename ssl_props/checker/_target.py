@@ -112,13 +112,16 @@ def precision_ratio(fn: object) -> float:
 
 
 def value_tol(fn: object, value: torch.Tensor, a: torch.Tensor, b: torch.Tensor, ga: torch.Tensor | None,
-              gb: torch.Tensor | None, scale: float = 0.0) -> float:
+              gb: torch.Tensor | None, scale: float = 0.0, *, unit_floor: bool = True) -> float:
     """:func:`~ssl_props.tolerances.value_tolerance` for a loss computing in its working dtype.
 
-    The float64 bound ``SAFETY · n·d · eps · (|L| + Σ|z ∂L/∂z| + scale)`` with the working dtype's eps:
+    The float64 bound ``SAFETY · n·d · eps · (|L| + Σ|z ∂L/∂z| + scale + 1)`` with the working dtype's eps:
     casting the inputs rounds each entry by that relative eps, and every intermediate sum rounds in it.
+    The ``+ 1`` (``unit_floor``): SSL formulas add O(1) constants to small terms (``1 − cos``, ``log(1 + x)``,
+    ``I + c ZᵀZ`` in a log det, ``exp(0)``), and rounding against a constant of size 1 is absolute, eps per
+    term, however small the inputs (TCR at scale 1e-3: L ≈ 1e-5 from d logs of numbers ≈ 1).
     """
-    return value_tolerance(value, a, b, ga, gb, scale) * precision_ratio(fn)
+    return value_tolerance(value, a, b, ga, gb, scale + (1.0 if unit_floor else 0.0)) * precision_ratio(fn)
 
 
 def format_call(name: str, params: dict[str, Any]) -> str:

@@ -219,10 +219,32 @@ def numeric_method_reductions(*, scl: Callable = spectral_contrastive, bt: Calla
     run()
 
 
-#: the classification Prop. 3.2 states, for the methods registered here
+#: the classification Prop. 3.2 states, for the methods registered here; TCR's log det depends on the
+#: singular values only (Sylvester: log det(I_d + c ZᵀZ) = log det(I_n + c Z Zᵀ)), so it carries both
+#: symmetries: dimension-contrastive as the paper writes it, and sample-contrastive by the same identity
 PROP32_CLASSES = {"simclr_abs": "sample-contrastive", "simclr_sq": "sample-contrastive",
+                  "dcl_abs": "sample-contrastive", "dcl_sq": "sample-contrastive",
                   "spectral_contrastive": "sample-contrastive", "barlow_twins": "dimension-contrastive",
-                  "vicreg": "dimension-contrastive"}
+                  "vicreg": "dimension-contrastive", "tcr": "both"}
+
+
+def numeric_tcr_sylvester(*, rate: Callable | None = None, rate_gram: Callable | None = None) -> None:
+    """Prop. 3.2 for TCR: the coding rate from the d×d covariance form, ½ log det(I_d + d/(nε) ZᵀZ), equals the
+    n×n Gram form ½ log det(I_n + d/(nε) Z Zᵀ) (Sylvester), so TCR is a scaled criterion of either matrix."""
+    from ssl_props.losses.coding_rate import coding_rate, coding_rate_gram
+
+    rate, rate_gram = rate or coding_rate, rate_gram or coding_rate_gram
+
+    @given(embeddings(n=(1, 10), d=(1, 10), kinds=ALL_KINDS), st.sampled_from((0.2, 0.5, 1.0)))
+    def run(z, eps):
+        n, d = z.shape
+        c = d / (n * eps)
+        # M ⪰ I so ||M⁻¹|| ≤ 1: |Δ log det M| ≤ k·|ΔM|, |ΔM| ≤ (n + d + 2)·eps·(1 + c||Z||_F²) for either form (k = n or d)
+        t = 2 * tol.sum_of_products(z.dtype, (n + d + 2) * max(n, d), 1.0 + c * float(z.square().sum()))
+        assert_close(rate(z, eps), rate_gram(z, eps), t, claim="Prop. 3.2: TCR's covariance form = its Gram form "
+                     "(Sylvester)", names=("R(ZᵀZ)", "R(Z Zᵀ)"), inputs=z)
+
+    run()
 
 
 def empirical_family(fn: Callable, z1: torch.Tensor, z2: torch.Tensor, seed: int) -> str:

@@ -74,18 +74,21 @@ A_SAME = "negatives come from the same view (K = K')"
 register(Theorem(
     id="garrido2023.prop3.2", paper=PAPER, number="Proposition 3.2", kind="proposition",
     title="classification of SSL methods",
-    statement="SimCLR-abs/-sq and the spectral contrastive loss are sample-contrastive; Barlow Twins and VICReg are "
-              "dimension-contrastive: their regularisers are scaled L_c or L_nc, and they carry the matching symmetry.",
+    statement="SimCLR-abs/-sq, DCL-abs/-sq and the spectral contrastive loss are sample-contrastive; Barlow Twins, "
+              "VICReg and TCR are dimension-contrastive: their regularisers are scaled L_c or L_nc, and they carry the "
+              "matching symmetry (TCR's log det, a function of the singular values, carries both).",
     formula="SCL rep. = L_c/(N(N−1)),  BT red. = L_nc(Ẑ)/N²,  VICReg c = L_nc(K̃)/((N−1)²M)",
     assumptions=(A_ABS, A_SAME),
     checks=(Check("symbolic", "reductions", sym.method_reductions, "SCL, BT, VICReg terms as scaled criteria (sympy 3×2)"),
             Check("numeric", "reductions", c.numeric_method_reductions, "scaled equalities on the registered losses"),
             Check("numeric", "fingerprint", c.numeric_fingerprint, "symmetry fingerprint matches the stated class"),
+            Check("numeric", "tcr_sylvester", c.numeric_tcr_sylvester, "TCR's covariance and Gram forms agree"),
             Check("numeric", "orthogonal_optimum", c.numeric_orthogonal_minimises, "SimCLR-abs/-sq minimised at orthonormal"),
             Check("necessity", "plain_simclr", c.necessity_abs_or_sq, "plain SimCLR prefers the simplex", assumption=A_ABS),
             Check("necessity", "cross_view", c.necessity_same_view_negatives, "cross-view repulsion is not L_c",
                   assumption=A_SAME)),
-    provenance=MAIN_TEXT + "; TCR and DCL-abs/-sq are in the statement but not registered losses yet"))
+    provenance=MAIN_TEXT + "; DCL-abs/-sq are DCL with |s| / s² negatives (as SimCLR-abs/-sq); TCR's two-view "
+               "form is pinned in ssl_props.losses.coding_rate (the paper's formula was not at hand)"))
 
 A_ONE = "both criteria are computed on the same matrix K (same-view negatives)"
 A_CENTRE = "centring, if any, is applied to K before both criteria"
