@@ -128,7 +128,8 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
 
 
 def is_l2_predictor_loss(fn: Callable, *, seed: int = 0) -> bool:
-    """Whether ``fn(p, z) = c·mean_i ‖p_i − z_i‖²`` (c > 0): the loss of Tian/Wang/Terver's theorems."""
+    """Whether ``fn(p, z) = ½ mean_i ‖p_i − z_i‖²``, the loss ``J`` of Tian/Wang/Terver's theorems (another
+    constant rescales the gradient but not the weight decay, so Eqn 16's fixed points would not apply)."""
     gen = torch.Generator().manual_seed(seed)
     ratios = []
     for n, d in ((5, 3), (7, 4), (4, 2)):
@@ -140,12 +141,12 @@ def is_l2_predictor_loss(fn: Callable, *, seed: int = 0) -> bool:
             ratios.append(float(v) / float(ref))
         except Exception:  # noqa: BLE001 - not even evaluable on these: not the L2 loss
             return False
-    return ratios[0] > 0 and all(abs(r - ratios[0]) <= tol.sum_of_products(torch.float64, 64, abs(ratios[0])) for r in ratios)
+    return all(abs(r - 0.5) <= tol.sum_of_products(torch.float64, 64, 1.0) for r in ratios)
 
 
 def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l2: bool, loop: tuple[float, float]) -> list[Verdict]:
     """Tian 2021 Thm 2/3 and Eqn 16, Wang 2021's threshold, Terver 2025 Lemma 4.3 and Prop. 3.2."""
-    why = ("the loss is the unnormalised L2 predictor loss c·mean‖p − z‖²" if l2 else
+    why = ("the loss is the unnormalised L2 predictor loss ½ mean‖p − z‖²" if l2 else
            "proved for the unnormalised L2 loss; this loss is measured next to the prediction")
     out: list[Verdict] = []
     if "no_stop_gradient" in results:

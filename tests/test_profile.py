@@ -1,0 +1,117 @@
+"""``profile_loss`` / ``ssl-props profile``: each verdict can fail, the dynamics part, bad input, output formats."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from ssl_props.cli import main
+from ssl_props.graphs import augmentation_graph
+from ssl_props.profile import ProfileFailure, profile_loss
+from ssl_props.profile import verdicts as verdicts_mod
+from ssl_props.profile.dynamics import DynamicsConfig
+from ssl_props.profile.optimum import GraphSpec
+from ssl_props.spectral import covariance, vicreg_spectral_loss
+
+CFG = DynamicsConfig(seeds=4)
+
+
+def aug(ns: int, nv: int, k: int) -> GraphSpec:
+    return GraphSpec(f"aug {ns}x{nv} K={k}", "augmentation", augmentation_graph(ns, nv), k, torch.arange(ns).repeat(nv), ns, nv)
+
+
+def one_feature_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """Built to collapse dimensionally: feature 0 is whitened, every other feature is pushed to zero variance."""
+    c = covariance(z1)
+    return (z1 - z2).square().sum(-1).mean() + (c[0, 0] - 1).square() + c.diagonal()[1:].sum()
+
+
+def l2(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Tian et al.'s linear SimSiam loss J = ½ mean‖p − z‖² (the profile applies the stop-gradient)."""
+    return 0.5 * (p - z).square().sum(-1).mean()
+
+
+def by(prof, theorem: str, where: str | None = None):
+    return [v for v in prof.verdicts if v.theorem == theorem and (where is None or v.where == where)]
+
+
+def test_dimensional_collapse_is_reported():
+    prof = profile_loss(one_feature_loss, graphs=[aug(3, 2, 4)], starts=8, dynamics=False, compare=False)
+    g = prof.graphs[0]
+    assert (g.rank, g.collapse) == (1, "dimensional"), prof.render()
+    assert g.batching == "vmap" and g.positives_coincide
+    full = profile_loss(lambda z, g_: vicreg_spectral_loss(z, g_, gamma=0.4), form="graph", graphs=[aug(3, 2, 4)],
+                        starts=8, dynamics=False, compare=False)
+    assert full.graphs[0].collapse == "none"  # the verdict distinguishes the two
+
+
+def test_user_loss_names_the_reference_it_shares():
+    mine = lambda z, g: vicreg_spectral_loss(z, g, beta=1.0, gamma=0.4)  # noqa: E731 - written by a "user"
+    prof = profile_loss(mine, form="graph", graphs=[aug(3, 2, 2)], starts=8, dynamics=False,
+                        compare=("vicreg_spectral", "barlow_twins_graph"))
+    assert prof.shares == ["vicreg_spectral"]
+    assert any("rotation_invariant" in d for d in prof.differs["barlow_twins_graph"])
+    assert all(v.status == "measured" for v in prof.verdicts)  # a black-box loss: measurements, no pass/fail
+
+
+def test_barlow_twins_pair_loss_not_rotation_invariant_and_loop_fallback():
+    prof = profile_loss("barlow_twins", params={"lambda_param": 1.0}, graphs=[aug(3, 2, 2)], starts=4, dynamics=False,
+                        compare=False)
+    g = prof.graphs[0]
+    assert not g.rotation_invariant and g.rotation_change > g.rotation_tolerance
+    assert g.batching.startswith("loop (vmap refused")  # the registry's input validation calls .item()
+    assert "batched over starts by a loop" in prof.render()
+
+
+def test_linear_simsiam_collapses_without_stop_gradient_only(monkeypatch):
+    prof = profile_loss(l2, graphs=[], dynamics_config=CFG, modes=("stop_gradient", "no_stop_gradient"), compare=False)
+    assert not prof.dynamics["stop_gradient"].collapsed and prof.dynamics["no_stop_gradient"].collapsed
+    assert prof.dynamics["stop_gradient"].survivors == [True, True, False, False]  # σ² < 1/(4η) − 1 = 1.5
+    for th in ("tian2021.thm2", "terver2025.lem4.3", "tian2021.thm3", "tian2021.eq16", "wang2021.thm1", "terver2025.prop3.2"):
+        vs = [v for v in by(prof, th) if v.assumptions_hold]
+        assert vs and all(v.status == "pass" for v in vs), (th, [v.to_dict() for v in vs])
+    assert prof.passed
+    # wrong closed forms: p₋ in place of p₊, the threshold 1/(2η) − 1: their verdicts fail
+    monkeypatch.setattr(verdicts_mod, "eqn16_fixed_point", lambda s2, eta: (1 - (1 - 4 * eta * (1 + s2)).clamp_min(0).sqrt()) / (2 * (1 + s2)))
+    monkeypatch.setattr(verdicts_mod, "wang_threshold", lambda eta: 1 / (2 * eta) - 1)
+    bad = verdicts_mod.dynamics_verdicts(prof.dynamics, CFG, True, prof.loop)
+    assert {v.theorem for v in bad if v.status == "fail"} == {"tian2021.eq16", "wang2021.thm1"}
+
+
+def test_registered_simsiam_is_measured_and_its_detach_noted():
+    prof = profile_loss("simsiam", graphs=[], dynamics_config=CFG, modes=("stop_gradient",), compare=False)
+    assert not prof.dynamics["stop_gradient"].collapsed
+    assert any("detaches its target" in n for n in prof.dynamics_notes)
+    assert all(v.status == "measured" for v in prof.verdicts)  # cosine loss: Tian/Wang's assumptions do not hold
+
+
+def test_bad_input_one_line(capsys, tmp_path):
+    def nan_loss(z1, z2):
+        return (z1 - z2).square().sum() / (z1.sum() - z1.sum())
+    with pytest.raises(ProfileFailure, match=r"step 'optimise' on graph aug 3x2 K=2: the loss became"):
+        profile_loss(nan_loss, graphs=[aug(3, 2, 2)], dynamics=False, compare=False)
+    with pytest.raises(ProfileFailure, match=r"dynamics \(stop_gradient\)"):
+        profile_loss(lambda p, z: p.sum() * float("nan"), graphs=[], dynamics_config=CFG, modes=("stop_gradient",), compare=False)
+    f = tmp_path / "l.py"
+    f.write_text("def three(a, b, c):\n    return a.sum()\n")
+    assert main(["profile", f"{f}:three", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "3 required positional arguments" in err[0] and "Traceback" not in err[0]
+    assert main(["profile", "no_such_loss_name", "--quiet"]) == 2
+
+
+def test_cli_json_schema_and_exit_codes(capsys, monkeypatch, tmp_path):
+    assert main(["profile", "simclr_graph", "--no-compare", "--quiet", "--format", "json", "--figures", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "ssl-props/profile/v1" and doc["passed"] is True
+    assert {"graphs", "dynamics", "verdicts", "shares_profile_with", "differs_from"} <= set(doc["theory"])
+    assert {"theorem", "what", "where", "assumptions_hold", "assumptions", "status", "measured", "predicted",
+            "tolerance"} == set(doc["theory"]["verdicts"][0])
+    assert (tmp_path / "singular_values.png").stat().st_size > 0
+    import dataclasses
+    from ssl_props.profile import REFERENCES
+    monkeypatch.setitem(REFERENCES, "simclr_graph", dataclasses.replace(REFERENCES["simclr_graph"], params={"tau": 0.5},
+                                                                         fn=lambda z, g, tau: vicreg_spectral_loss(z, g)))
+    assert main(["profile", "simclr_graph", "--no-compare", "--quiet"]) == 1  # a failed theory check
+    assert "FAILED" in capsys.readouterr().out
