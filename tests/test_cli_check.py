@@ -106,3 +106,93 @@ def test_json_schema(capsys, user_file):
     failed = next(r for r in doc["results"] if r["check"] == "check_matches_reference_value")
     assert {"n", "d", "kind", "scale", "seed", "view"} <= set(failed["counterexample"])
     assert doc["closest"] is None or {"name", "params", "max_relative_difference"} == set(doc["closest"])
+
+
+# ---------------------------------------------------------------- issue 13: installed targets and the new flags
+PACKAGE_MODULE = textwrap.dedent('''
+    import torch
+    from ssl_props.losses import vicreg
+
+    class ScaledVICReg(torch.nn.Module):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def forward(self, z1, z2):
+            return self.factor * vicreg(z1, z2)
+
+    class DimBuffer(torch.nn.Module):
+        def __init__(self, dim=5):
+            super().__init__()
+            self.register_buffer("w", torch.ones(dim, dtype=torch.float64))
+
+        def forward(self, z1, z2):
+            return vicreg(z1 * self.w, z2 * self.w)
+''')
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch) -> str:
+    (tmp_path / "ssl_user_pkg_i13.py").write_text(PACKAGE_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "ssl_user_pkg_i13"
+
+
+def test_package_module_attr_target(capsys):
+    code, out, _ = run(capsys, "ssl_props.losses:simclr", "--like", "simclr")
+    assert code == 0 and "PASSED" in out
+
+
+def test_init_constructs_a_class(capsys, installed):
+    code, out, _ = run(capsys, f"{installed}:ScaledVICReg", "--init", "factor=2.0")
+    assert code == 0, out
+    assert "2 × vicreg" in out
+    code, _, err = run(capsys, f"{installed}:ScaledVICReg")
+    assert code == 2 and "cannot construct ScaledVICReg()" in err and "--init" in err
+
+
+def test_batch_and_dim_pin_a_fixed_shape_loss(capsys, installed):
+    code, out, _ = run(capsys, f"{installed}:DimBuffer")
+    assert code == 1 and out.count("[FAILED ]") == 1 and "--dim" in out  # one diagnosis, not N copies
+    code, out, _ = run(capsys, f"{installed}:DimBuffer", "--dim", "5", "--like", "vicreg")
+    assert code == 0, out
+
+
+def test_xfail_strict_dtype_and_predictor_flags(capsys, tmp_path):
+    path = tmp_path / "flags.py"
+    path.write_text(textwrap.dedent('''
+        import torch, torch.nn.functional as F
+        from ssl_props.losses import dclw, simclr
+
+        def no_eps(z1, z2):
+            z = torch.cat([z1, z2]); z = z / z.norm(dim=1, keepdim=True)
+            n = z1.shape[0]
+            s = (z @ z.T / 0.5).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+            return F.cross_entropy(s, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
+        def neg_cos(x0, x1):
+            return -F.cosine_similarity(x0, x1.detach(), dim=1).mean()
+    '''))
+    assert run(capsys, f"{path}:no_eps")[0] == 0  # zero rows: a warning
+    code, out, _ = run(capsys, f"{path}:no_eps", "--strict")
+    assert code == 1 and "[WARNING]" in out
+    assert run(capsys, "ssl_props.losses:dclw")[0] == 1
+    code, out, _ = run(capsys, "ssl_props.losses:dclw", "--xfail", "check_gradient_matches_finite_differences=weights")
+    assert code == 0 and "[XFAILED]" in out
+    code, out, _ = run(capsys, "ssl_props.losses:simclr", "--dtype", "float32", "--like", "simclr")
+    assert code == 0 and "float32" in out
+    assert run(capsys, f"{path}:neg_cos")[0] == 1
+    assert run(capsys, f"{path}:neg_cos", "--predictor")[0] == 0
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["no_such_package_xyz:loss"], "no module named"),
+    (["ssl_props.losses:nope"], "has no attribute 'nope'"),
+    (["ssl_props.losses:simclr", "--init", "a=1"], "--init applies to a class"),
+    (["ssl_props.losses:simclr", "--xfail", "check_view_symmetry"], "CHECK=REASON"),
+    (["ssl_props.losses:simclr", "--views", "sideways"], "calling convention"),
+    (["ssl_props.losses:simclr", "--batch", "1"], "batch"),
+])
+def test_new_usage_errors_are_one_line(capsys, argv, match):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and match in err, err

@@ -96,6 +96,12 @@ class LossTarget:
         """This target computing in float64 (for properties that only float64 resolves)."""
         return replace(self, dtype=torch.float64)
 
+    def resolvable(self) -> "LossTarget":
+        """For properties of the formula (its class, collapse): 16-bit rounding (eps ≥ 9.8e-4, times n·d)
+        swamps the differences they compare, so they run in float64 when the loss runs there."""
+        half = self.dtype in (torch.float16, torch.bfloat16)
+        return self.in_float64() if half and self.float64_ok else self
+
     def reference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         assert self.like is not None
         return self.like.fn(a, b, **self.params)

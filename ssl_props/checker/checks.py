@@ -293,6 +293,7 @@ def symmetry_defects(fn: Callable, transforms: dict, inputs: list[tuple[torch.Te
 
 @source("Garrido et al. 2023 (arXiv:2206.02574), Definition 3.2 and Prop. 3.2: the sample/dimension duality")
 def check_contrastive_class(target: LossTarget) -> str:
+    target = target.resolvable()
     inputs = [Case(n, d, seed=s).build(target.device) for s, (n, d) in enumerate(((6, 4), (4, 6), (5, 5)))]
     names = ("centred_embedding_rotation", "sample_mixing")
     ratios = symmetry_defects(target, {k: TRANSFORMS[k] for k in names}, inputs)

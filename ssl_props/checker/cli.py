@@ -57,7 +57,8 @@ def load_target(spec: str, init: dict[str, Any] | None = None) -> Callable[..., 
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
         raise _usage_error(f"target must be PATH.py:FUNC or package.module:attr, got {spec!r}")
-    if not path.endswith(".py") and not os.path.exists(path):
+    looks_like_path = path.endswith(".py") or "/" in path or os.sep in path or os.path.exists(path)
+    if not looks_like_path:
         return _construct(_import_attr(path, name), name, init)
     if not os.path.isfile(path):
         raise _usage_error(f"no such file: {path}")

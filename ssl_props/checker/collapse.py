@@ -88,6 +88,7 @@ def _in_some_regime(target: LossTarget, test: Callable[[int, int, int], str | No
 @source("collapse: a contrastive loss must score a spread embedding below a (dimensionally) collapsed one")
 def check_prefers_spread(target: LossTarget, *, collapse: str) -> str:
     rank = 0 if collapse == "complete" else 1
+    target = target.resolvable()
 
     def test(n: int, d: int, s: int) -> str | None:
         gen = torch.Generator().manual_seed(s)
@@ -108,6 +109,7 @@ def check_prefers_spread(target: LossTarget, *, collapse: str) -> str:
 @source("collapse dynamics: complete collapse may be stationary for a contrastive loss, never a minimum")
 def check_collapse_not_minimum(target: LossTarget) -> str:
     notes = []
+    target = target.resolvable()
 
     def test(n: int, d: int, s: int) -> str | None:
         gen = torch.Generator().manual_seed(s)
