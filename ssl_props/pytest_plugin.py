@@ -50,6 +50,10 @@ class LossCheck:
         result = run_check(self.target, self.check)
         if result.status == "skipped":
             pytest.skip(result.message)
+        if result.status == "warning":  # outside the formula's domain: shown, not a failure (check_loss strict=)
+            import warnings
+
+            warnings.warn(f"{self.target.name}: {self.id}: {result.message}", UserWarning, stacklevel=2)
         if not result.passed:
             extra = f"\ncounterexample: {result.counterexample}" if result.counterexample else ""
             raise AssertionError(f"{self.target.name}: {self.id} failed: {result.message}{extra}"
@@ -63,7 +67,8 @@ def parametrize_with_loss_checks(fn: Callable, like: str | None = None, params: 
                                  family: str | None = None, invariances: Sequence[str] | None = None,
                                  needs_stop_gradient: bool | None = None, max_examples: int | None = None,
                                  expected_failures: dict[str, str] | None = None,
-                                 argname: str = "loss_check") -> Any:
+                                 shapes: tuple[int | None, int | None] | None = None, dtype: str | None = None,
+                                 views: str | None = None, argname: str = "loss_check") -> Any:
     """A ``pytest.mark.parametrize`` over the checks that apply to ``fn`` (same generator as ``check_loss``).
 
     The decorated test takes one argument, ``loss_check`` (a :class:`LossCheck`), and calls it.
@@ -75,7 +80,8 @@ def parametrize_with_loss_checks(fn: Callable, like: str | None = None, params: 
     from ssl_props.checker import check_id, iter_checks, make_target
 
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
-                         needs_stop_gradient=needs_stop_gradient, max_examples=max_examples)
+                         needs_stop_gradient=needs_stop_gradient, max_examples=max_examples, shapes=shapes,
+                         dtype=dtype, views=views)
     expected = dict(expected_failures or {})
     values = []
     for check in iter_checks(target):
