@@ -46,8 +46,8 @@ class DynamicsConfig:
 
     sigma2: tuple[float, ...] = (0.1, 0.5, 3.0, 5.0)  # augmentation variances; 1/(4η) − 1 = 1.5 separates them
     eta: float = 0.1
-    lr: float = 0.1  # Euler stability without stop-gradient: lr·λ_max(H) ≈ 0.1·2(1 + σ²_max) < 2
-    steps: int = 800  # t = 80: a dead mode is down to e^{−ηt} ≈ 3e-4 ≪ η
+    lr: float = 0.15  # Euler stability without stop-gradient: lr·λ_max(H) ≈ 0.15·(2σ²_max + η) ≈ 1.5 < 2
+    steps: int = 550  # t ≈ 82: a dead mode is down to e^{−ηt} ≈ 3e-4 ≪ η
     n: int = 64  # fixed sample size (≥ 3d)
     seeds: int = 8
     beta: float = 1.0  # EMA rate (continuous time)
