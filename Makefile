@@ -62,6 +62,7 @@ gpu: .venv/.installed
 	$(PY) benchmarks/bench_spectral.py --device cuda
 	$(PY) benchmarks/bench_dynamics.py --device cuda --cases 1000
 	$(PY) benchmarks/bench_checker.py --device all
+	$(PY) benchmarks/bench_profile.py --device cuda
 
 # Mutation testing (issue 15; long, not in CI; `make mutate &` runs it in the background): mutmut on the
 # committed tree, once with theorems/ and once with tests/ (both at once, one core each, niced), then
