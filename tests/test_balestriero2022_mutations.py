@@ -249,3 +249,18 @@ def test_unbiased_normaliser_catches_unrescaled_closed_form():
     assert "1/(N−1)" in str(violation_of(rl.check_unbiased_normaliser,
                                          closed_form=lambda g, k, beta, gamma: spectral.vicreg_closed_form(
                                              g, k, beta=beta, gamma=gamma * g.shape[0] / (g.shape[0] - 1)) * 1.1))
+
+
+def test_linear_closed_forms_catch_top_pencil_vectors():
+    from ssl_props.papers.balestriero2022 import linear_regime as lin
+    err = violation_of(lin.check_linear_closed_forms, closed_form=lambda x, g, k: lin.pencil(x, g)[1][:, -k:])
+    assert "zero loss" in str(err)
+
+
+def test_linear_closed_forms_catch_centred_barlow():
+    """Slip: a BarlowTwins loss on centred columns (the registered convention) in place of the paper's uncentred one."""
+    from ssl_props.papers.balestriero2022 import linear_regime as lin
+
+    def centred(z, g, *, alpha=1.0):
+        return barlow_twins_loss(z - z.mean(-2, keepdim=True), g, alpha=alpha)
+    assert "claim13" in str(violation_of(lin.check_linear_closed_forms, loss=centred))

@@ -10,6 +10,7 @@ an erratum CANDIDATE until the PDF confirms the wording.
 from __future__ import annotations
 
 from ssl_props.papers.balestriero2022 import derivations as sym
+from ssl_props.papers.balestriero2022 import linear_regime as lin
 from ssl_props.papers.balestriero2022 import printed_statements as ps
 from ssl_props.papers.balestriero2022.records import PAPER
 from ssl_props.registry import Check, Theorem, register
@@ -105,3 +106,22 @@ register(Theorem(
                   "γ/β < 1/V, K > N' − 1: VICReg keeps more", assumption=A_HIGH)),
     provenance="Figure 1's caption [V] promises 'the exact settings for which different methods provably become "
                "identical' (not seen); this setting and its proof (from the derived closed forms) are ours"))
+
+A_RANGE = "the image indicators lie in range(X) (some linear feature is constant on each image's views)"
+register(Theorem(
+    id="balestriero2022.claim13", paper=PAPER, number="unnumbered (claim)", kind="claim",
+    title="linear-regime closed forms of BarlowTwins and SimCLR",
+    statement="For a linear network Z = XW, BarlowTwins (Sec. 2 form) satisfies L_BT(XW) ≥ K μ₁² for every W, μ₁ the "
+              "smallest eigenvalue of the pencil (XᵀLX, XᵀDX); when the image indicators lie in range(X), "
+              "W⋆ = E (EᵀXᵀDXE)^{-1/2} (E the pencil's null vectors) has zero loss, and W_S = X⁺ Z_simplex attains "
+              "SimCLR's optimum (claim7): both optimal parameters are closed forms of X and G.",
+    formula="1 − C_kk = wᵀXᵀLXw / wᵀXᵀDXw ≥ μ₁;  W⋆_BT = null(XᵀLX) XᵀDX-orthonormalised;  W⋆_SimCLR = X⁺ Z_simplex",
+    assumptions=(A_RANGE,), related=("balestriero2022.claim5", "balestriero2022.claim7", "balestriero2022.claim8"),
+    checks=(Check("numeric", "closed_forms", lin.check_linear_closed_forms,
+                  "zero BT loss at W⋆, SimCLR simplex value at X⁺Z, and L_BT(XW) ≥ Kμ₁² for random W"),
+            Check("necessity", "indicators_not_in_range", lin.necessity_indicators_in_range,
+                  "generic X: μ₁ > 0, no zero loss", assumption=A_RANGE)),
+    provenance="the abstract [V] promises closed-form optimal parameters in the linear regime 'for each method'; the "
+               "paper's statements were not seen; these forms (from claim7/claim8's characterisations) are DERIVED here. "
+               "The BarlowTwins ↔ CCA and SimCLR ↔ MDS/ISOMAP equivalences are not encoded (not derivable here without "
+               "the paper's definitions)"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, label_graph, labelled_graphs, laplacian
-from ssl_props.papers.balestriero2022.sampling import device, identity_settings
+from ssl_props.papers.balestriero2022.sampling import device, fidelity_settings
 from ssl_props.properties import PropertyViolation, assert_close, find_counterexample
 from ssl_props.spectral import (barlow_twins_closed_form, barlow_twins_loss, centred_eigh, probe_residual, projector,
                                 simclr_simplex, vicreg_closed_form)
@@ -30,7 +30,7 @@ def _rank(a: torch.Tensor) -> int:
 def check_rank_of_g(*, build=augmentation_graph) -> None:
     """The augmentation G has eigenvalues V − 1 (×N') and −1 (×N'(V − 1)), so rank(G) = N = V N', while the derived
     optima have rank N' − 1 (SimCLR simplex) and ≤ N' (Barlow Twins): 'rank(Z) = rank(G)' cannot hold literally."""
-    @identity_settings()
+    @fidelity_settings()
     @given(GRAPHS)
     def prop(case) -> None:
         ns, nv = case
@@ -67,7 +67,7 @@ def check_singular_vectors(*, build=augmentation_graph) -> None:
     """For V = 2, G is a permutation (all singular values 1): two orthogonal N'-subspaces (eigenvalue +1 and −1) are
     equally 'top left singular vectors'; the signed top eigenvectors (eigenvalue V − 1) are null(L). For V ≥ 3 the
     singular values are {V − 1, 1} and the top N' left singular subspace is null(L)."""
-    @identity_settings()
+    @fidelity_settings()
     @given(GRAPHS)
     def prop(case) -> None:
         ns, nv = case
@@ -118,7 +118,7 @@ def rotated_loss_closed_form(s1: float, s2: float, theta: float, alpha: float) -
 def check_barlow_right_rotation(*, loss=barlow_twins_loss) -> None:
     """A zero-loss Barlow Twins Z with singular values s₁ ≠ s₂ loses its zero loss under a right rotation, by the
     sympy closed form (0.72 for s = (1, 2), θ = 45°, α = 1): Barlow Twins constrains the right singular vectors."""
-    @identity_settings()
+    @fidelity_settings()
     @given(st.integers(2, 4), st.floats(0.5, 3.0), st.floats(0.5, 3.0), st.floats(0.0, math.pi), st.sampled_from((0.5, 1.0, 2.0)))
     def prop(ns, s1, s2, theta, alpha) -> None:
         z0, g = rotated_zero_loss(ns, s1, s2, 0.0)
@@ -147,7 +147,7 @@ def check_misaligned_barlow(*, loss=barlow_twins_loss, vicreg=vicreg_closed_form
     """Misaligned G (pairs across classes): EVERY zero-loss Barlow Twins representation (pair-constant columns,
     any subset, any positive scales) has probe residual² ≥ N/2, small-invariance VICReg has 0: the closed forms
     support the v3 abstract (VICReg over BarlowTwins), not the NeurIPS one (BarlowTwins or VICReg)."""
-    @identity_settings()
+    @fidelity_settings()
     @given(labelled_graphs(aligned=False, device=device()), st.data())
     def prop(gl, data) -> None:
         g, labels = gl
@@ -192,7 +192,7 @@ def check_identical_optima(*, spans=_spans) -> None:
     and Barlow Twins have the same span: the centred component indicators (rank N' − 1), e.g. projectors equal.
     γ/β is drawn strictly above 1/V: at equality c_k = 1 − γV/β = 0 exactly, but the rounded eigenvalue V(1 ± eps)
     can leave a √eps-amplitude direction that a numerical rank counts."""
-    @identity_settings()
+    @fidelity_settings()
     @given(st.integers(2, 4), st.integers(2, 3), st.integers(0, 2), st.sampled_from((1.5, 2.0, 10.0)))
     def prop(ns, nv, extra, ratio) -> None:
         k = min(ns - 1 + extra, ns * nv - 1)

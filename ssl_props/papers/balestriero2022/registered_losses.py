@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, laplacian, laplacian_quadratic
 from ssl_props.losses import get_loss
-from ssl_props.papers.balestriero2022.sampling import device, identity_settings
+from ssl_props.papers.balestriero2022.sampling import device, fidelity_settings
 from ssl_props.properties import assert_close, find_counterexample
 from ssl_props.spectral import infonce_loss
 from ssl_props.strategies import KINDS, embeddings, view_pairs
@@ -59,7 +59,7 @@ def check_registered_contrastive(*, names=CONTRASTIVE) -> None:
     """Registered SimCLR, DCL and cross-view InfoNCE (both forms) equal the G cross-entropy of their candidate
     set, at every drawn τ. Tolerance: each anchor's term is bounded by 2/τ + log 2n and sums ≤ 4n² + 2nd
     rounded products (cosines, logsumexp), Higham's γ_n bound."""
-    @identity_settings()
+    @fidelity_settings()
     @given(_pairs(), st.sampled_from(TEMPERATURES))
     def prop(pair, tau: float) -> None:
         z1, z2 = pair
@@ -93,7 +93,7 @@ def necessity_candidate_set() -> str:
 def check_registered_vicreg_invariance(*, name: str = "vicreg") -> None:
     """Registered VICReg with μ = ν = 0 is λ·mse(z1, z2) = (λ/(n d)) tr(Zᵀ L Z) on the two-view G (claim2 with
     its γ/N: Σ_ij G_ij‖Z_i − Z_j‖² = 2 tr(ZᵀLZ) = 2 Σ_i ‖z1_i − z2_i‖²). Tolerance: 2nd squared terms ≤ ‖Z‖²_F."""
-    @identity_settings()
+    @fidelity_settings()
     @given(_pairs(), st.floats(0.1, 30.0))
     def prop(pair, lam: float) -> None:
         z1, z2 = pair
@@ -120,7 +120,7 @@ def check_laplacian_eigenmaps_pencil(*, le=None) -> None:
 
     solve = le or spectral.laplacian_eigenmaps
 
-    @identity_settings()
+    @fidelity_settings()
     @given(planted_graphs(connected=True, device=device()))
     def prop(pg) -> None:
         g = pg.g
@@ -156,7 +156,7 @@ def check_unbiased_normaliser(*, closed_form=None, loss=None) -> None:
     cf = closed_form or spectral.vicreg_closed_form
     fn = loss or spectral.vicreg_spectral_loss
 
-    @identity_settings()
+    @fidelity_settings()
     @given(weighted_graphs(device=device()), st.integers(1, 7), st.sampled_from((0.05, 0.5, 2.0)), SEEDS)
     def prop(g: torch.Tensor, k: int, gamma: float, seed: int) -> None:
         n = g.shape[0]

@@ -27,6 +27,12 @@ def optimisation_settings() -> settings:
 def identity_settings() -> settings:
     """Cheap float64 identities: 20 examples each (10-40 ms per example; the 12 s budget is shared by 32 checks)."""
     return settings(max_examples=20, deadline=None)
+def fidelity_settings() -> settings:
+    """Identities added by the second reading (registered losses, errata, remarks): 8 examples each (they are
+    exact identities or closed forms; the shared budget keeps the paper's checks within a few seconds)."""
+    return settings(max_examples=8, deadline=None)
+
+
 SEEDS = st.integers(0, 2**32 - 1)
 
 

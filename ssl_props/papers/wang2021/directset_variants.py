@@ -96,9 +96,9 @@ def necessity_nonwhitened_init() -> str:
 _CFG_MODE = SimConfig(t_end=30.0, method="dopri5", rtol=1e-9, atol=1e-13, n_save=31, max_steps=5000)
 
 
-def mode_flow(lam, s2, eta, alpha: float, eps: float, normalised: bool) -> Callable:
+def mode_flow(lam, s2, eta, alpha, eps, normalised: bool) -> Callable:
     """Per-mode DirectSet flow ``ṡ_j = 2 s_j [p_j(λ_j − (λ_j + σ_j²) p_j) − η]``, ``f = λ s``,
-    ``p = (f/f_max)^α + ε`` (normalised) or ``f^α + ε``."""
+    ``p = (f/f_max)^α + ε`` (normalised) or ``f^α + ε``; α and ε are floats or ``(B, 1)`` tensors."""
     def f(t, y):
         s = y[0].clamp_min(0.0)
         fj = lam * s
@@ -118,18 +118,20 @@ def _mode_case(seed: int, batch: int = 16):
 
 
 def numeric_normalised_collapse(*, flow: Callable = mode_flow) -> None:
-    """Normalised predictor (α ∈ {½, 1}, ε ∈ {0, 0.1}): the largest f = λ s obeys f_max(t) ≤ f_max(0) e^{−2ηt} at every
-    saved time (tolerance 10·rtol relative + atol), so every mode collapses although the threshold keeps them all."""
-    def body(args):
-        seed, alpha, eps = args
+    """Normalised predictor, 16 cases at once covering α ∈ {½, 1} × ε ∈ {0, 0.1}: the largest f = λ s obeys
+    f_max(t) ≤ f_max(0) e^{−2ηt} at every saved time (tolerance 10·rtol relative + atol), so every mode collapses
+    although the unnormalised threshold keeps them all."""
+    def body(seed):
         lam, s2, s0, eta = _mode_case(seed)
+        alpha = torch.tensor([0.5, 1.0], dtype=F64).repeat(8)[:, None]
+        eps = torch.tensor([0.0, 0.0, 0.1, 0.1], dtype=F64).repeat(4)[:, None]
         tr = integrate(flow(lam, s2, eta, alpha, eps, True), (s0,), _CFG_MODE)
         t = torch.as_tensor(tr.t, dtype=F64).reshape(-1, 1)
         fmax = (lam * tr.y[0]).amax(-1)  # (T, B)
         bound = (lam * s0).amax(-1) * torch.exp(-2 * eta * t)
         assert_leq(fmax, bound, 10 * _CFG_MODE.rtol * bound + 10 * _CFG_MODE.atol,
                    claim="normalised DirectSet: f_max(t) ≤ f_max(0) e^{−2ηt} (every mode collapses)", names=("f_max", "bound"))
-    run_property(st.tuples(SEEDS, st.sampled_from((0.5, 1.0)), st.sampled_from((0.0, 0.1))), body, max_examples=2)
+    run_property(SEEDS, body, max_examples=1)
 
 
 def necessity_normalisation() -> str:
