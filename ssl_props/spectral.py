@@ -184,6 +184,9 @@ def infonce_loss(z: torch.Tensor, g: torch.Tensor, *, tau: float = 0.5, candidat
     (SimCLR/NNCLR differ only in G); the candidate sets of DCL/InfoNCE are our reading of those methods.
     """
     n = z.shape[-2]
+    for name, mask, shape in (("candidates", candidates, (n, n)), ("anchors", anchors, (n,))):
+        if mask is not None and tuple(mask.shape) != shape:
+            raise InvalidArgument(f"{name} must be a bool mask of shape {shape} for N = {n} rows of z, got {tuple(mask.shape)}")
     eye = torch.eye(n, dtype=torch.bool, device=z.device)
     cand = ~eye if candidates is None else candidates.to(device=z.device, dtype=torch.bool)
     rows = torch.ones(n, dtype=torch.bool, device=z.device) if anchors is None else anchors.to(z.device)

@@ -95,3 +95,29 @@ def test_curvature_counts_symmetry_directions():
     assert mu > 0 and flat == 2 + 1  # two translations and one rotation of O(2)
     ftol, gtol = convergence_tolerances(torch.tensor([1e-9]), mu, 1.0)
     assert 0 < float(ftol) < 1e-12 and 0 < float(gtol) < 1e-6
+
+
+def test_infonce_loss_equals_a_loop_over_anchors():
+    """The G cross-entropy with candidate sets, against a plain loop (SimCLR's set, DCL's set, a subset of anchors)."""
+    from ssl_props.spectral import infonce_loss
+    g = augmentation_graph(3, 2)
+    z = torch.randn(6, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    zn = z / z.norm(dim=1, keepdim=True)
+    s = zn @ zn.T / 0.3
+    eye = torch.eye(6, dtype=torch.bool)
+    for cand, rows in ((~eye, torch.ones(6, dtype=torch.bool)), (~eye & (g == 0), torch.ones(6, dtype=torch.bool)),
+                       (~eye, torch.arange(6) < 3)):
+        want = 0.0
+        for i in range(6):
+            if not rows[i]:
+                continue
+            lse = math.log(sum(math.exp(float(s[i, k])) for k in range(6) if cand[i, k]))
+            want += sum(-float(g[i, j]) * (float(s[i, j]) - lse) for j in range(6) if g[i, j] > 0)
+        assert abs(float(infonce_loss(z, g, tau=0.3, candidates=cand, anchors=rows)) - want) < 1e-12
+    assert abs(float(infonce_loss(z, g, tau=0.3)) - float(simclr_loss(z, g, tau=0.3))) < 1e-12
+
+
+def test_infonce_loss_rejects_a_wrong_mask_shape():
+    from ssl_props.spectral import infonce_loss
+    with pytest.raises(InvalidArgument, match="candidates must be a bool mask of shape"):
+        infonce_loss(torch.randn(6, 2, dtype=torch.float64), augmentation_graph(3, 2), candidates=torch.ones(5, 5, dtype=torch.bool))
