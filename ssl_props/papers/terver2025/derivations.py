@@ -181,3 +181,32 @@ def sg_equilibrium_not_critical() -> str:
     _zero(dEa - a * ((zeta * rho - tau**2) * s + zeta * lam) / (rho * s + lam) + dA_sg.subs(b, tau * s / (rho * s + lam)),
           "∂Ē/∂a = SG part + a[(ζρ − τ²)s + ζλ]/(ρs + λ)", rational=True)
     return "∂Ē/∂a at SG equilibria = a[(ζρ − τ²)s + ζλ]/(ρs + λ) > 0·a when Σ ≻ 0 or λ > 0"
+
+
+@lru_cache(maxsize=None)
+def balancing_law() -> str:
+    """Balancing (submitted Lemma 3.4): with ``R = BAX − CY`` and *any* teacher C, ``Ȧ = −(BᵀR + λA)``,
+    ``Ḃ = −(RAᵀ + λB)`` give ``d/dt(AAᵀ − BᵀB) = −2λ(AAᵀ − BᵀB)``, for (n, m) ∈ {(2, 1), (2, 2), (3, 2)}."""
+    for n, m in ((2, 1), (2, 2), (3, 2)):
+        A, B, C, X, Y, _ = _problem(n, m)
+        R = B * A * X - C * Y
+        dA, dB = -(B.T * R + lam * A), -(R * A.T + lam * B)
+        Q = A * A.T - B.T * B
+        _zero(dA * A.T + A * dA.T - dB.T * B - B.T * dB + 2 * lam * Q, f"the balancing law (n={n}, m={m})")
+    return "d/dt(AAᵀ − BᵀB) = −2λ(AAᵀ − BᵀB) for any teacher C"
+
+
+@lru_cache(maxsize=None)
+def prop45_m1_root_count() -> str:
+    """m = 1: ``(ρs + λ)² = τ²s`` is a quadratic in s: at most 2 = 2^{m(m+1)/2} roots; its discriminant is
+    ``τ²(τ² − 4ρλ)``, so there are 2 positive roots when Δ = τ² − 4ρλ > 0 and none when Δ < 0 (fewer than the bound)."""
+    rho, tau = sp.symbols("rho tau", positive=True)
+    poly = sp.Poly(sp.expand((rho * s_ + lam) ** 2 - tau**2 * s_), s_)
+    if poly.degree() != 2:
+        raise AssertionError("sympy: the m = 1 equation is not quadratic in s")
+    _zero(sp.discriminant(poly.as_expr(), s_) - tau**2 * (tau**2 - 4 * rho * lam), "the m = 1 discriminant")
+    # Vieta: product λ²/ρ² > 0 and sum (τ² − 2ρλ)/ρ² > 0 when Δ ≥ 0 (τ² ≥ 4ρλ > 2ρλ): both real roots positive
+    a, b, c = poly.all_coeffs()
+    _zero(c / a - lam**2 / rho**2, "Vieta product", rational=True)
+    _zero(-b / a - (tau**2 - 2 * rho * lam) / rho**2, "Vieta sum", rational=True)
+    return "m = 1: ≤ 2 roots; 2 positive iff Δ > 0, 0 iff Δ < 0"
