@@ -149,7 +149,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
                identify_loss: bool = True, distributed: int = 0, seed: int | None = None,
                shapes: tuple[int | None, int | None] | None = None, dtype: str | torch.dtype | None = None,
-               views: str | None = None, strict: bool = False) -> CheckReport:
+               views: str | None = None, strict: bool = False, theory: bool = False) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
@@ -176,6 +176,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
             float32, said once in ``report.notes``.
         views: calling convention (``pair``, ``pair:AXIS``, ``stacked:AXIS``, ``list``, ``kw:A,B[:AXIS]``).
         strict: warnings (failures on inputs outside the formula's domain) fail the report.
+        theory: also add the verdicts of :func:`ssl_props.profile_loss` (``theory:<theorem>@<where>``).
         distributed: ``k ≥ 2`` also runs ``fn`` in k CPU processes (gloo) on shards and compares loss and
             data-parallel gradients with the full batch (``fn`` must be importable by spawned processes,
             and the calling script needs an ``if __name__ == "__main__":`` guard).
@@ -205,6 +206,10 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         report.results.append(result)
         if on_fail == "warn" and not result.passed:
             warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
+    if theory and not target.diagnosis:
+        from ssl_props.profile.check_hook import theory_results
+
+        report.results += [CheckResult(**r) for r in theory_results(target, predictor=target.is_predictor, device=target.device)]
     if identify_loss and not target.diagnosis:
         with single_threaded(), pinned(target.shapes):
             signature = _conf.PREDICTOR_SIGNATURE if target.is_predictor else target.signature

@@ -164,7 +164,7 @@ def check_gradient_matches_finite_differences(target: LossTarget) -> str:
         out, ga, gb = value_and_grads(target, a, b)
         ga = torch.zeros_like(a) if ga is None else ga
         gb = torch.zeros_like(b) if gb is None else gb
-        vtol = value_tol(target, out, a, b, ga, gb, loss_scale(target, a, b), unit_floor=False)  # divided by h below
+        vtol = value_tol(target, out, a, b, ga, gb, loss_scale(target, a, b))  # rounding of each evaluation
         gen = torch.Generator().manual_seed(case.seed + 11)
         s = max(float(torch.cat([a, b]).abs().max()), 1e-300)
         h = eps ** (1 / 3) * s  # balances truncation (h²) against rounding (eps/h)

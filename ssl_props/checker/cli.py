@@ -47,6 +47,7 @@ def add_check_arguments(pc: argparse.ArgumentParser) -> None:
     pc.add_argument("--xfail", action="append", default=[], metavar="CHECK=REASON",
                     help="declare a check that fails by design (reported xfailed; strict: a pass is reported)")
     pc.add_argument("--strict", action="store_true", help="warnings (inputs outside the formula's domain) fail")
+    pc.add_argument("--theory", action="store_true", help="add the verdicts of `ssl-props profile` (the theory applied to the loss)")
     pc.add_argument("--predictor", action="store_true",
                     help="a predictor loss used as loss(p, z) with a stop-gradient target (SimSiam, BYOL)")
 
@@ -150,7 +151,8 @@ def run_check_command(args: argparse.Namespace) -> int:
                             shapes=(getattr(args, "batch", None), getattr(args, "dim", None)),
                             dtype=getattr(args, "dtype", None), views=getattr(args, "views", None),
                             expected_failures=xfail or None, strict=bool(getattr(args, "strict", False)),
-                            needs_stop_gradient=True if getattr(args, "predictor", False) else None)
+                            needs_stop_gradient=True if getattr(args, "predictor", False) else None,
+                            theory=bool(getattr(args, "theory", False)))
     except InvalidArgument as e:
         raise _usage_error(str(e)) from None
     print(report.render(args.format))
