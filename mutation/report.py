@@ -66,10 +66,11 @@ def render(by_suite: dict, scores: dict, equivalents: dict, modules: dict) -> st
     for suite, s in scores.items():
         lines.append(f"| {suite} | {s['total']} | {s['checked']} | {s['killed']} | {s['equivalent']} | "
                      f"{100 * s['score']:.1f}% |")
-    lines += ["", "## Mutants per module", "", "| module | mutants | " + " | ".join(f"killed by {k}" for k in scores)
-              + " |", "|---|---|" + "---|" * len(scores)]
+    lines += ["", "## Mutants per module (killed / checked)", "", "| module | mutants | "
+              + " | ".join(f"{k}" for k in scores) + " |", "|---|---|" + "---|" * len(scores)]
     for module, counts in sorted(modules.items()):
-        lines.append(f"| `{module}` | {counts['total']} | " + " | ".join(str(counts[k]) for k in scores) + " |")
+        lines.append(f"| `{module}` | {counts['total']} | "
+                     + " | ".join(f"{counts[k]} / {counts[k + ' checked']}" for k in scores) + " |")
     for suite, s in scores.items():
         lines += ["", f"## Survivors of {suite} ({len(s['survivors'])})", "",
                   "| where | status | mutation | mutant |", "|---|---|---|---|"] + [_row(r) for r in s["survivors"]]
@@ -102,6 +103,7 @@ def main() -> int:
         for r in v.values():
             c = modules.setdefault(r["module"], Counter())
             c[k] += r["status"] in KILLED
+            c[k + " checked"] += r["status"] != "not checked"
     for r in next(iter(by_suite.values())).values():
         modules[r["module"]]["total"] += 1
     (HERE / "report.md").write_text(render(by_suite, scores, equivalents, modules))

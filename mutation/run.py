@@ -1,12 +1,14 @@
 """Run mutmut on one suite in its own copy of the tree: ``python mutation/run.py theorems|tests [options]``.
 
-The copy (``mutation/work/<suite>/``, git-ignored) holds ``ssl_props/``, ``tests/``, ``theorems/``,
-``conftest.py``, ``pyproject.toml`` and the Hypothesis plugin, taken from ``HEAD`` (default: what is
-committed, so edits in progress elsewhere in the tree never leak into a run) or from the work tree
-(``--source worktree``). Its ``pyproject.toml`` is the project's with ``[tool.mutmut]`` rewritten: the
-test selection is the one suite, ``--only`` narrows the mutated modules (a pilot), and a test that fails
-before any mutation is deselected and listed (``preflight.py``). mutmut then works
-on its own copy inside that one (``mutants/``), so no file of the project is ever modified.
+The copy (``mutation/work/<suite>/``, git-ignored) holds ``ssl_props/``, ``tests/``, ``theorems/``, ``docs/``
+(a test reads it), ``conftest.py`` and ``pyproject.toml``, taken from ``HEAD`` (default: what is committed,
+so edits in progress elsewhere in the tree never leak into a run) or from the work tree (``--source
+worktree``), and the two pytest plugins of ``mutation/``. Its ``pyproject.toml`` is the project's with
+``[tool.mutmut]`` rewritten: the test selection is the one suite, ``--only`` narrows the mutated modules
+(a pilot), and a test that fails before any mutation is deselected and listed (``preflight.py``). mutmut
+then works on its own copy inside that one (``mutants/``), so no file of the project is ever modified. In
+the copy, the mutated modules' decorated functions are undecorated first (``desugar.py``), or mutmut
+would skip every registered loss and every derivation.
 
 mutmut keeps each verdict in ``mutants/**/*.meta`` as it goes: a run that is stopped keeps what it
 finished, and running again (without ``--fresh``) resumes; ``--max-minutes`` stops it so (SIGINT to
@@ -15,6 +17,7 @@ mutmut's process group, then SIGKILL), leaving no process behind. ``mutation/col
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -24,11 +27,13 @@ import sys
 import tomllib
 from pathlib import Path
 
+from desugar import desugar
 from preflight import failing
+from sample import names, pick
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutation" / "work"
-COPIED = ["ssl_props", "tests", "theorems", "conftest.py", "pyproject.toml"]
+COPIED = ["ssl_props", "tests", "theorems", "docs", "conftest.py", "pyproject.toml"]
 TOOL = ["mutation/hypothesis_profile.py", "mutation/preflight.py"]  # pytest plugins, always from the work tree
 SUITES = ("theorems", "tests")
 
@@ -48,6 +53,16 @@ def copy_tree(dest: Path, source: str) -> None:
         src, dst = ROOT / rel, dest / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
+
+
+def undecorate(dest: Path) -> None:
+    """Undecorate the functions of the mutated modules of the copy (``desugar.py``: mutmut skips decorated ones)."""
+    conf = read_config(dest)
+    match = lambda p, globs: any(fnmatch.fnmatch(p, g) for g in globs)  # noqa: E731
+    for path in sorted((dest / "ssl_props").rglob("*.py")):
+        rel = str(path.relative_to(dest))
+        if match(rel, conf.get("only_mutate", ["*"])) and not match(rel, conf.get("do_not_mutate", [])):
+            desugar(path)
 
 
 def toml_value(value) -> str:
@@ -91,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="start again (default: resume the copy's run)")
     ap.add_argument("--max-children", type=int, default=1, help="mutants run at once")
     ap.add_argument("--nice", type=int, default=19)
+    ap.add_argument("--sample", type=int, metavar="N", help="test every N-th mutant of each function (sample.py)")
+    ap.add_argument("--offset", type=int, default=0, help="which of the N (with --sample)")
     ap.add_argument("--max-minutes", type=float, help="stop then (SIGINT: mutmut keeps every finished verdict)")
     args = ap.parse_args(argv)
 
@@ -99,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(dest)
     if not dest.exists():
         copy_tree(dest, args.source)
+        undecorate(dest)
         deselect = failing(dest, args.suite, read_config(dest).get("pytest_add_cli_args", []), args.nice)
         (dest / "deselected.txt").write_text("".join(t + "\n" for t in deselect))
         if deselect:
@@ -106,9 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         write_config(dest, args.suite, args.only, deselect)
     mutmut = Path(sys.executable).parent / "mutmut"
     cmd = ["nice", "-n", str(args.nice), str(mutmut), "run", "--max-children", str(args.max_children)]
+    if args.sample:
+        chosen = pick(names(dest), args.sample, args.offset)
+        print(f"mutation/run.py {args.suite}: a sample of {len(chosen)} mutants (every {args.sample}-th, offset "
+              f"{args.offset})", flush=True)
+        cmd += chosen
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     with open(dest / "mutmut.log", "a") as log:
-        print(f"mutation/run.py {args.suite}: {' '.join(cmd)} (log: {dest / 'mutmut.log'})", flush=True)
+        print(f"mutation/run.py {args.suite}: {' '.join(cmd[:7])} ... (log: {dest / 'mutmut.log'})", flush=True)
         proc = subprocess.Popen(cmd, cwd=dest, stdout=log, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
         try:
