@@ -116,3 +116,16 @@ def test_cli_json_schema_and_exit_codes(capsys, monkeypatch, tmp_path):
                                                                          fn=lambda z, g, tau: vicreg_spectral_loss(z, g)))
     assert main(["profile", "simclr_graph", "--no-compare", "--quiet"]) == 1  # a failed theory check
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_check_loss_theory_hook():
+    from ssl_props.checker import check_loss
+
+    def invariance_only(z1, z2):  # collapses completely: nothing keeps the embeddings apart
+        return 0.5 * (z1 - z2).square().sum(-1).mean()
+
+    rep = check_loss(invariance_only, checks=["check_finite"], identify_loss=False, theory=True)
+    theory = [r for r in rep.results if r.check.startswith("theory:")]
+    assert theory and {r.status for r in theory} <= {"skipped", "passed"}, [(r.check, r.status, r.message) for r in theory]
+    assert any("balestriero2022.claim11" in r.check for r in theory)
+    assert any("collapse" in r.message and "True" in r.message for r in theory if "no_stop_gradient" in r.check)

@@ -8,7 +8,9 @@ import json
 import math
 from typing import Any
 
-__all__ = ["to_dict", "render"]
+__all__ = ["SCHEMA", "to_dict", "render"]
+
+SCHEMA = "ssl-props/profile/v1"
 
 
 def _clean(x: Any) -> Any:
@@ -22,8 +24,6 @@ def _clean(x: Any) -> Any:
 
 
 def to_dict(p) -> dict[str, Any]:
-    from ssl_props.profile.run import SCHEMA
-
     counts = {s: sum(v.status == s for v in p.verdicts) for s in ("pass", "fail", "measured")}
     return _clean({
         "schema": SCHEMA, "loss": p.loss, "form": p.form, "params": p.params, "reference": p.reference,

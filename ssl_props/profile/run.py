@@ -20,12 +20,12 @@ from ssl_props.device import resolve_device
 from ssl_props.errors import InvalidArgument
 from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics, target_detached
 from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
+from ssl_props.profile.report import SCHEMA, render, to_dict
 from ssl_props.profile.optimum import GraphOptimum, GraphSpec, default_graphs, optimise_on_graph
 from ssl_props.profile.verdicts import Verdict, dynamics_verdicts, graph_verdicts, is_l2_predictor_loss
 
 __all__ = ["Profile", "profile_loss", "SCHEMA", "SIGNATURE_FIELDS"]
 
-SCHEMA = "ssl-props/profile/v1"
 #: the per-graph measurements two profiles are compared on
 SIGNATURE_FIELDS = ("collapse", "rank", "positives_coincide", "laplacian_subspace", "probe_recovers", "rotation_invariant")
 
@@ -57,13 +57,9 @@ class Profile:
         return {g.graph: {f: getattr(g, f) for f in SIGNATURE_FIELDS} for g in self.graphs}
 
     def to_dict(self) -> dict[str, Any]:
-        from ssl_props.profile.report import to_dict
-
         return to_dict(self)
 
     def render(self, fmt: str = "text") -> str:
-        from ssl_props.profile.report import render
-
         return render(self, fmt)
 
     def __str__(self) -> str:
