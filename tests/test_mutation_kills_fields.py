@@ -103,7 +103,7 @@ def test_per_case_tensor_hyperparameters_of_the_reduced_fields():
                 torch.testing.assert_close(b[i], o)
 
 
-@pytest.mark.parametrize("batch_wp, batch_x", [((2, 3), ()), ((), (2, 3)), ((2, 3), (2, 3)), ((3,), (2, 1))])
+@pytest.mark.parametrize("batch_wp, batch_x", [((2, 5), ()), ((), (2, 5)), ((2, 5), (2, 5)), ((5,), (2, 1))])
 def test_hessian_broadcasts_over_two_batch_axes(batch_wp, batch_x):
     Wp = _mat(*batch_wp, N2, N2, seed=18)
     X, Xp = _psd(*batch_x, n=N1, seed=19), _psd(*batch_x, n=N1, seed=20)
@@ -126,6 +126,15 @@ def test_population_loss_hand_values():
     J = f.population_loss(W, Wp, Wa, X, Xp)
     assert J.shape == (2,)
     torch.testing.assert_close(J, torch.tensor([27.0 - 30.0 + 18.75, 3.0], dtype=D))  # case 2: only ½ w_a² (X+X')
+
+
+def test_population_loss_is_per_case_over_two_batch_axes():
+    W, Wa = _mat(2, 5, N2, N1, seed=21), _mat(2, 5, N2, N1, seed=22)
+    Wp, X, Xp = _mat(2, 5, N2, N2, seed=23), _psd(2, 5, n=N1, seed=24), _psd(2, 5, n=N1, seed=25)
+    J = f.population_loss(W, Wp, Wa, X, Xp)
+    assert J.shape == (2, 5)
+    for i, j in itertools.product(range(2), range(5)):
+        torch.testing.assert_close(J[i, j], f.population_loss(W[i, j], Wp[i, j], Wa[i, j], X[i, j], Xp[i, j]))
 
 
 def test_every_field_keeps_the_device():
