@@ -55,14 +55,14 @@ def _graph_rows(p) -> list[list[str]]:
     rows = []
     for g in p.graphs:
         sv = ", ".join(f"{s:.3g}" for s in g.singular_values)
-        rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} of {g.starts_at_optimum}/{g.starts}",
+        rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} distinct, {g.starts_at_optimum}/{g.starts} starts at f*",
                      f"{g.rank}/{g.full_rank} ({g.collapse})", f"[{sv}] > {g.rank_threshold:.2g}",
                      str(g.positives_coincide), str(g.laplacian_subspace), str(g.probe_recovers), str(g.rotation_invariant),
                      g.batching.split(" (")[0]])
     return rows
 
 
-_HEAD = ["graph", "loss ± spread", "optima of starts at f*", "rank (collapse)", "singular values > threshold",
+_HEAD = ["graph", "loss ± spread", "optima", "rank (collapse)", "singular values > threshold",
          "positives coincide", "Laplacian subspace", "probe recovers", "Z→ZQ invariant", "batching"]
 
 
