@@ -27,7 +27,9 @@ def load_equivalents(path: Path = HERE / "equivalent.txt") -> dict[str, tuple[st
     out = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            name, mutation, reason = (part.strip() for part in line.split(" | ", 2))
+            name, rest = line.split(" | ", 1)
+            mutation, reason = rest.rsplit(" | ", 1)  # a mutation may hold " | ", a reason may not
+            name, mutation, reason = name.strip(), mutation.strip(), reason.strip()
             out[name] = (mutation, reason)
     return out
 
