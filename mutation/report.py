@@ -52,7 +52,8 @@ def score(recs: dict[str, dict], equivalents: dict) -> dict:
     killed = sum(r["status"] in KILLED for r in checked)
     equiv = sum(r["name"] in equivalents and r["status"] not in KILLED for r in checked)
     denom = len(checked) - equiv
-    return dict(total=len(recs), checked=len(checked), killed=killed, equivalent=equiv,
+    timeouts = sum(r["status"] == "timeout" for r in checked)
+    return dict(total=len(recs), checked=len(checked), killed=killed, equivalent=equiv, timeouts=timeouts,
                 score=killed / denom if denom else float("nan"),
                 survivors=sorted((r for r in checked if r["status"] not in KILLED and r["name"] not in equivalents),
                                  key=lambda r: (r["module"], r.get("line") or 0)))
@@ -64,10 +65,10 @@ def _row(r: dict) -> str:
 
 def render(by_suite: dict, scores: dict, equivalents: dict, modules: dict) -> str:
     lines = ["# Mutation testing report (`make mutate`, issue 15)", "", "| suite | mutants | checked | killed | "
-             "equivalent | score killed/(checked−equivalent) |", "|---|---|---|---|---|---|"]
+             "equivalent | score killed/(checked−equivalent) | of the killed: timeouts |", "|---|---|---|---|---|---|---|"]
     for suite, s in scores.items():
         lines.append(f"| {suite} | {s['total']} | {s['checked']} | {s['killed']} | {s['equivalent']} | "
-                     f"{100 * s['score']:.1f}% |")
+                     f"{100 * s['score']:.1f}% | {s['timeouts']} |")
     lines += ["", "## Mutants per module (killed / checked)", "", "| module | mutants | "
               + " | ".join(f"{k}" for k in scores) + " |", "|---|---|" + "---|" * len(scores)]
     for module, counts in sorted(modules.items()):

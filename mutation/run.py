@@ -85,7 +85,9 @@ def write_config(dest: Path, suite: str, only: list[str] | None, deselect: list[
     text = path.read_text()
     conf = read_config(dest)
     conf["pytest_add_cli_args_test_selection"] = [f"{suite}/"]
-    conf["pytest_add_cli_args"] = conf.get("pytest_add_cli_args", []) + [a for t in deselect for a in ("--deselect", t)]
+    # a whole file (a collection error) must be ignored: deselecting it would still collect it
+    conf["pytest_add_cli_args"] = conf.get("pytest_add_cli_args", []) + [
+        a for t in deselect for a in ("--deselect" if "::" in t else "--ignore", t)]
     if only:
         conf["only_mutate"] = only
     kept, skipping = [], False
