@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from ssl_props._validation import InvalidArgument, check_interval, describe
 from ssl_props.device import DEFAULT_DTYPE, resolve_device
+from ssl_props.strategies import SEEDS
 
 __all__ = ["augmentation_graph", "label_graph", "check_relation_matrix", "degrees", "laplacian", "component_labels", "n_components",
            "dirichlet_energy", "laplacian_quadratic", "positive_pairs", "one_hot", "PlantedGraph",
@@ -199,7 +200,7 @@ def weighted_graphs(n: int | tuple[int, int] = (2, 8), *, dtype: torch.dtype = D
     Examples shrink towards the fewest nodes, complete graphs and seed 0.
     """
     lo, hi = _range(n, "n", 2)
-    return st.tuples(st.integers(lo, hi), st.sampled_from((1.0, 0.5, 0.2)), st.integers(0, 2**32 - 1)).map(
+    return st.tuples(st.integers(lo, hi), st.sampled_from((1.0, 0.5, 0.2)), SEEDS).map(
         lambda t: _out(_symmetric_weights(t[0], _seeded(t[2]), 0.1, 2.0, t[1]), dtype, device))
 
 
@@ -211,7 +212,7 @@ def asymmetric_graphs(n: int | tuple[int, int] = (2, 6)) -> st.SearchStrategy[to
         g = torch.rand(nn, nn, generator=_seeded(seed), dtype=torch.float64) * (1 - torch.eye(nn, dtype=torch.float64))
         g[0, 1] += 1.0  # one guaranteed asymmetric edge
         return g
-    return st.builds(build, st.integers(lo, hi), st.integers(0, 2**32 - 1))
+    return st.builds(build, st.integers(lo, hi), SEEDS)
 
 
 def planted_graphs(n_clusters: int | tuple[int, int] = (2, 4), cluster_size: int | tuple[int, int] = (2, 4),
@@ -235,7 +236,7 @@ def _planted(draw: st.DrawFn, a: int, b: int, c: int, d: int, connected: bool | 
     k = draw(st.integers(a, b))
     sizes = [draw(st.integers(c, d)) for _ in range(k)]
     links = draw(st.booleans()) if connected is None else connected
-    gen = _seeded(draw(st.integers(0, 2**32 - 1)))
+    gen = _seeded(draw(SEEDS))
     labels = torch.repeat_interleave(torch.arange(k), torch.tensor(sizes))
     n, m_min = len(labels), min(sizes)
     same = (labels[:, None] == labels[None, :]).to(torch.float64)
@@ -258,7 +259,7 @@ def regular_graphs(n_half: int | tuple[int, int] = (2, 4), n_matchings: int | tu
     """
     (a, b), (c, d) = _range(n_half, "n_half", 1), _range(n_matchings, "n_matchings", 1)
     return st.builds(lambda h, r, seed: _regular(h, r, seed, dtype, device), st.integers(a, b), st.integers(c, d),
-                     st.integers(0, 2**32 - 1))
+                     SEEDS)
 
 
 def _regular(h: int, r: int, seed: int, dtype: torch.dtype, device: str | torch.device | None) -> torch.Tensor:
@@ -291,7 +292,7 @@ def labelled_graphs(n_classes: int | tuple[int, int] = (2, 3), class_size: int |
 def _labelled(draw: st.DrawFn, a: int, b: int, c: int, d: int, aligned: bool, dtype: torch.dtype,
               device: str | torch.device | None) -> tuple[torch.Tensor, torch.Tensor]:
     k = draw(st.integers(a, b))
-    gen = _seeded(draw(st.integers(0, 2**32 - 1)))
+    gen = _seeded(draw(SEEDS))
     if aligned:
         sizes = torch.tensor([draw(st.integers(c, d)) for _ in range(k)])
         labels = torch.repeat_interleave(torch.arange(k), sizes)

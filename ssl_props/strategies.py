@@ -22,9 +22,12 @@ from hypothesis import assume, strategies as st
 from ssl_props._validation import InvalidArgument, check_interval
 from ssl_props.device import DEFAULT_DTYPE, resolve_device
 
-__all__ = ["KINDS", "DEGENERATE_KINDS", "shapes", "embeddings", "degenerate_embeddings", "view_pairs",
+__all__ = ["SEEDS", "KINDS", "DEGENERATE_KINDS", "shapes", "embeddings", "degenerate_embeddings", "view_pairs",
            "orthogonal_matrices", "normalized_embeddings", "symbolic_shapes", "make_embeddings",
            "random_orthogonal", "doubly_normalize"]
+
+#: A seed for torch.Generator / numpy draws inside a property: every 32-bit value (shrinks towards 0).
+SEEDS = st.integers(0, 2**32 - 1)
 
 #: well-posed kinds of embedding matrices
 KINDS = ("gaussian", "heavy_tailed", "sparse", "low_rank", "ill_conditioned")
@@ -139,7 +142,7 @@ def _embeddings(draw: st.DrawFn, shape: st.SearchStrategy, kinds: tuple[str, ...
     nn, dd = draw(shape)
     kind = draw(st.sampled_from(kinds))
     scale = draw(st.sampled_from(scales))
-    seed = draw(st.integers(0, 2**32 - 1))
+    seed = draw(SEEDS)
     return make_embeddings(nn, dd, kind, seed=seed, scale=scale, rank=rank, dtype=dtype, device=device)
 
 
@@ -153,7 +156,7 @@ def degenerate_embeddings(n: int | tuple[int, int] = (2, 8), d: int | tuple[int,
 def orthogonal_matrices(draw: st.DrawFn, d: int, *, dtype: torch.dtype = DEFAULT_DTYPE,
                         device: str | torch.device | None = None) -> torch.Tensor:
     """Returns a strategy which generates Haar-random ``(d, d)`` orthogonal matrices (shrinks to seed 0)."""
-    g = torch.Generator().manual_seed(draw(st.integers(0, 2**32 - 1)))
+    g = torch.Generator().manual_seed(draw(SEEDS))
     return random_orthogonal(d, generator=g).to(dtype=dtype, device=resolve_device(device))
 
 
@@ -167,7 +170,7 @@ def view_pairs(draw: st.DrawFn, base: st.SearchStrategy[torch.Tensor] | None = N
     """
     z1 = draw(base if base is not None else embeddings())
     how = draw(st.sampled_from(tuple(transforms)))
-    g = torch.Generator().manual_seed(draw(st.integers(0, 2**32 - 1)))
+    g = torch.Generator().manual_seed(draw(SEEDS))
     n, d = z1.shape[-2:]
     if how == "noise":
         s = float(z1.abs().max().clamp_min(1e-300))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ssl_props._validation import InvalidArgument, check_interval
 from ssl_props.device import DEFAULT_DTYPE, resolve_device
-from ssl_props.strategies import random_orthogonal
+from ssl_props.strategies import SEEDS, random_orthogonal
 
 __all__ = ["DataModel", "SPECTRUM_KINDS", "make_spectrum", "make_data_model", "threshold_sigma2", "data_models",
            "threshold_data_models", "random_init"]
@@ -134,7 +134,7 @@ def data_models(draw: st.DrawFn, n: int | tuple[int, int] = (2, 5), batch: int =
         raise InvalidArgument(f"batch must be >= 1, got batch={batch!r}")
     nn = draw(st.integers(lo, hi))
     kind = draw(st.sampled_from(tuple(kinds)))
-    seed = draw(st.integers(0, 2**32 - 1))
+    seed = draw(SEEDS)
     g = torch.Generator().manual_seed(seed)
     gap = min(min_gap, (aug_range[1] - aug_range[0]) / max(nn - 1, 1))
     aug = make_spectrum(nn, *aug_range, kind, batch=batch, min_gap=gap, generator=g)
@@ -155,7 +155,7 @@ def threshold_data_models(draw: st.DrawFn, n: int | tuple[int, int] = (2, 5), ba
     lo, hi = (n, n) if isinstance(n, int) else n
     check_interval(lo, hi, "min n", "max n")
     nn = draw(st.integers(lo, hi))
-    seed = draw(st.integers(0, 2**32 - 1))
+    seed = draw(SEEDS)
     g = torch.Generator().manual_seed(seed)
     eta = eta_range[0] + (eta_range[1] - eta_range[0]) * torch.rand(batch, generator=g, dtype=torch.float64)
     # in units of q = 4η(1+σ²): kept q ∈ [4η, 1 − margin], dropped q ∈ [1 + margin, 3]

@@ -12,12 +12,8 @@ from __future__ import annotations
 from ssl_props.papers.balestriero2022 import derivations as sym
 from ssl_props.papers.balestriero2022 import linear_regime as lin
 from ssl_props.papers.balestriero2022 import printed_statements as ps
-from ssl_props.papers.balestriero2022.records import PAPER
+from ssl_props.papers.balestriero2022.records import PAPER, _sym  # one way to turn a derivation into a check
 from ssl_props.registry import Check, Theorem, register
-
-
-def _sym(fn) -> Check:
-    return Check("symbolic", fn.__name__, fn, (fn.__doc__ or "").strip().splitlines()[0])
 
 
 A_BLOCKS = "each image's V views are all related to each other (blocks 11ᵀ − I_V)"

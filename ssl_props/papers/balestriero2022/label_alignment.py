@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from ssl_props import tolerances as tol
 from ssl_props.graphs import labelled_graphs, one_hot
-from ssl_props.papers.balestriero2022.sampling import (GTOL, SEEDS, STARTS, compare_to_optimum, identity_settings,
+from ssl_props.papers.balestriero2022.sampling import (GTOL, STARTS, compare_to_optimum, identity_settings,
                                                        optimisation_settings, randn)
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import assert_close, find_counterexample
 from ssl_props.spectral import (barlow_twins_closed_form, lbfgs, probe_residual, projector_distance, simclr_simplex,
                                 vicreg_closed_form, vicreg_spectral_loss)

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, laplacian
 from ssl_props.papers.balestriero2022.optima import simplex_value
-from ssl_props.papers.balestriero2022.sampling import SEEDS, device, randn
+from ssl_props.papers.balestriero2022.sampling import device, randn
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample
 from ssl_props.spectral import barlow_twins_closed_form, barlow_twins_loss, simclr_loss, simclr_simplex
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from ssl_props import tolerances as tol
 from ssl_props.graphs import (augmentation_graph, laplacian, n_components, planted_graphs, regular_graphs,
                               weighted_graphs)
-from ssl_props.papers.balestriero2022.sampling import (GTOL, SEEDS, STARTS, compare_to_optimum, device,
-                                                       identity_settings, optimisation_settings, randn)
+from ssl_props.papers.balestriero2022.sampling import (GTOL, STARTS, compare_to_optimum, device, identity_settings,
+                                                       optimisation_settings, randn)
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample
 from ssl_props.spectral import (barlow_twins_closed_form, barlow_twins_loss, centred_eigh, centred_gram,
                                 convergence_tolerances, cross_entropy, curvature, gibbs, laplacian_eigenmaps, lbfgs,

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ssl_props import tolerances as tol
-from ssl_props.graphs import augmentation_graph, label_graph, labelled_graphs, laplacian
+from ssl_props.graphs import augmentation_graph, labelled_graphs, laplacian
 from ssl_props.papers.balestriero2022.sampling import device, fidelity_settings
 from ssl_props.properties import PropertyViolation, assert_close, find_counterexample
-from ssl_props.spectral import (barlow_twins_closed_form, barlow_twins_loss, centred_eigh, probe_residual, projector,
+from ssl_props.spectral import (barlow_twins_closed_form, barlow_twins_loss, probe_residual, projector,
                                 simclr_simplex, vicreg_closed_form)
 
 GRAPHS = st.tuples(st.integers(1, 5), st.integers(2, 4))  # (N', V)

@@ -151,7 +151,8 @@ def check_unbiased_normaliser(*, closed_form=None, loss=None) -> None:
     into the 1/N loss at γ(N − 1)/N, so a·Z⋆(γ(N−1)/N) attains the 1/N closed-form minimum and no drawn Z beats it."""
     from ssl_props import spectral
     from ssl_props.graphs import weighted_graphs
-    from ssl_props.papers.balestriero2022.sampling import SEEDS, randn
+    from ssl_props.papers.balestriero2022.sampling import randn
+    from ssl_props.strategies import SEEDS
 
     cf = closed_form or spectral.vicreg_closed_form
     fn = loss or spectral.vicreg_spectral_loss

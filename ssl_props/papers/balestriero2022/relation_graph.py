@@ -13,7 +13,8 @@ from ssl_props import tolerances as tol
 from ssl_props.graphs import (asymmetric_graphs, augmentation_graph, dirichlet_energy, laplacian, laplacian_quadratic,
                               n_components, weighted_graphs)
 from ssl_props.papers.balestriero2022 import derivations as sym
-from ssl_props.papers.balestriero2022.sampling import SEEDS, device, identity_settings, randn
+from ssl_props.papers.balestriero2022.sampling import device, identity_settings, randn
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample
 
 

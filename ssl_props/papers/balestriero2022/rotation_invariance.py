@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, weighted_graphs
-from ssl_props.papers.balestriero2022.sampling import SEEDS, device, identity_settings, randn
+from ssl_props.papers.balestriero2022.sampling import device, identity_settings, randn
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import PropertyViolation, assert_close, find_counterexample
 from ssl_props.spectral import barlow_twins_loss, simclr_loss, vicreg_spectral_loss
 

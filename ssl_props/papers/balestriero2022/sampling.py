@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import torch
 from hypothesis import settings
-from hypothesis import strategies as st
 
 from ssl_props.device import resolve_device
 from ssl_props.properties import PropertyViolation, assert_close
@@ -33,7 +32,6 @@ def fidelity_settings() -> settings:
     return settings(max_examples=8, deadline=None)
 
 
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def device() -> torch.device:

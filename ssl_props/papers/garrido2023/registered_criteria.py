@@ -16,18 +16,10 @@ from hypothesis import given, strategies as st
 
 from ssl_props import tolerances as tol
 from ssl_props.losses import get_loss
+from ssl_props.papers.garrido2023.duality import _qtol  # the quartic-identity tolerance, as norm_bounds uses it
 from ssl_props.properties import assert_close, assert_leq, find_counterexample
 from ssl_props.profiles import budget
 from ssl_props.strategies import KINDS, embeddings, view_pairs
-
-
-def _frob4(z: torch.Tensor) -> torch.Tensor:
-    return z.square().sum().square()
-
-
-def _qtol(z: torch.Tensor) -> torch.Tensor:
-    n, d = z.shape
-    return tol.quartic_identity(z.dtype, n, d, _frob4(z)) + torch.finfo(z.dtype).tiny
 
 
 def lc_einsum(z: torch.Tensor) -> torch.Tensor:

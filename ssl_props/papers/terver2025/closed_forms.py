@@ -9,16 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ssl_props.dynamics.fields import _m, _t  # the simulator's per-case scalar broadcast and transpose
 from ssl_props.dynamics.moments_model import Scalar, ViewMoments
-
-
-def _t(a: Tensor) -> Tensor:
-    return a.transpose(-2, -1)
-
-
-def _m(x: Scalar, ref: Tensor) -> Scalar:
-    """A scalar, or a batch of scalars shaped to broadcast against (..., k, k) matrices like ``ref``."""
-    return x.to(ref).reshape(*x.shape, 1, 1) if isinstance(x, Tensor) else x
 
 __all__ = ["equilibrium_predictor", "prop45_residual", "sphere_radii"]
 

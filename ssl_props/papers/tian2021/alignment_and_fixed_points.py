@@ -16,7 +16,8 @@ from ssl_props.dynamics.data_models import make_data_model, make_spectrum, rando
 from ssl_props.dynamics.fields import LinearState, byol_field, directpred_predictor, mode_field
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 from ssl_props.dynamics.testing import converged, run_property
-from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
+from ssl_props.papers.tian2021.draws import F64, fro, require, uniform
+from ssl_props.strategies import SEEDS
 
 
 

@@ -23,7 +23,8 @@ from ssl_props.dynamics.data_models import data_models, make_data_model, make_sp
 from ssl_props.dynamics.fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 from ssl_props.dynamics.testing import converged, run_property
-from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, require, uniform
+from ssl_props.papers.tian2021.draws import F64, fro, require, uniform
+from ssl_props.strategies import SEEDS
 
 
 

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import torch
-from hypothesis import strategies as st
 
 from ssl_props.device import resolve_device
 from ssl_props.properties import PropertyViolation
 
 F64 = torch.float64
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def uniform(g: torch.Generator, B: int, lo: float, hi: float) -> torch.Tensor:

@@ -21,8 +21,9 @@ from ssl_props.dynamics.fields import mode_field
 from ssl_props.dynamics.simulate import SimConfig, integrate
 from ssl_props.dynamics.testing import converged, run_property
 from ssl_props.papers.tian2021 import derivations as D
-from ssl_props.papers.tian2021.draws import F64, SEEDS, require, uniform
-from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
+from ssl_props.papers.tian2021.draws import F64, require, uniform
+from ssl_props.strategies import SEEDS
+from ssl_props.properties import assert_close, assert_leq, find_counterexample, holds
 from ssl_props.tolerances import sum_of_products
 
 _CFG = SimConfig(t_end=3.0, method="rk4", dt=0.1, n_save=6)  # h·α_p s c ≤ 0.1·3·1.2·3 ≈ 1.1 < 2.78

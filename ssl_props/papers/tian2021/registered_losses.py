@@ -24,7 +24,8 @@ from ssl_props.dynamics.fields import LinearState, byol_field, population_loss
 from ssl_props.dynamics.loss_fields import OUTPUT_GRADIENTS, chain_rule_field, l2_loss, loss_field, sample_views
 from ssl_props.dynamics.testing import run_property
 from ssl_props.losses import get_loss
-from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, uniform
+from ssl_props.papers.tian2021.draws import F64, fro, uniform
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import assert_close
 from ssl_props.tolerances import sum_of_products
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from ssl_props.device import resolve_device
 from ssl_props.dynamics.fields import LinearState, alignment_K, byol_field, symmetric_field
 from ssl_props.dynamics.testing import run_property
-from ssl_props.papers.tian2021.draws import F64, SEEDS, fro, uniform
+from ssl_props.papers.tian2021.draws import F64, fro, uniform
+from ssl_props.strategies import SEEDS
 from ssl_props.properties import assert_close, find_counterexample, holds
 from ssl_props.tolerances import sum_of_products
 

@@ -24,10 +24,10 @@ from ssl_props.dynamics.fields import byol_field
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 from ssl_props.dynamics.testing import run_property
 from ssl_props.properties import PropertyViolation, assert_close, assert_leq, find_counterexample, holds
+from ssl_props.strategies import SEEDS
 
 F64 = torch.float64
 _CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1, max_steps=3000, blowup=1e6)
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def draw_nonwhitened(seed: int, batch: int = 4):

@@ -20,6 +20,7 @@ from ssl_props import tolerances as tol
 from ssl_props.dynamics.testing import run_property
 from ssl_props.papers.wang2021.thresholds import _draw, closed_form
 from ssl_props.properties import PropertyViolation, assert_close, find_counterexample
+from ssl_props.strategies import SEEDS
 
 F64 = torch.float64
 TRIALS = 4000
@@ -73,7 +74,7 @@ def numeric_probe_sample_complexity(*, basis_of=kept_basis) -> None:
         if not float((raw - proj).mean()) > se:
             raise PropertyViolation(f"projecting on thm1's kept subspace (k = {k} of D = {d}) did not lower the probe's "
                                     f"risk: {float(proj.mean()):.4g} vs {float(raw.mean()):.4g} (n = {n})")
-    run_property(st.tuples(st.integers(0, 2**32 - 1), st.integers(8, 16), st.sampled_from((0.5, 1.0))), body,
+    run_property(st.tuples(SEEDS, st.integers(8, 16), st.sampled_from((0.5, 1.0))), body,
                  max_examples=2)
 
 

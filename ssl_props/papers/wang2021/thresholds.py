@@ -26,6 +26,7 @@ from ssl_props.dynamics.data_models import make_data_model, random_init
 from ssl_props.dynamics.fields import byol_field
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 from ssl_props.dynamics.testing import run_property
+from ssl_props.strategies import SEEDS
 
 F64 = torch.float64
 _CFG = SimConfig(t_end=100.0, method="dopri5", rtol=1e-7, atol=1e-10, n_save=1, max_steps=3000,
@@ -95,7 +96,6 @@ def _draw(seed: int, batch: int = _DATA["batch"]):
     return make_data_model(torch.ones_like(s2), s2, seed=seed, device=resolve_device()), eta.to(resolve_device())
 
 
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def numeric_threshold(*, field: Callable = byol_field) -> None:
