@@ -195,7 +195,7 @@ def test_new_necessity_checks_return_a_counterexample(name):
 
 # ----------------------------------------------------------------- issue 14: errata, remarks and claim12
 from ssl_props.papers.balestriero2022 import printed_statements as ps, registered_losses as rl  # noqa: E402
-from ssl_props.spectral import barlow_twins_loss, barlow_twins_closed_form  # noqa: E402
+from ssl_props.spectral import barlow_twins_loss  # noqa: E402
 
 
 def _graph_with_self_loops(ns, nv, **kw):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 import torch
 
 from ssl_props.graphs import augmentation_graph, label_graph

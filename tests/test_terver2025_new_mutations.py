@@ -11,7 +11,6 @@ from hypothesis import Phase
 from ssl_props.dynamics import moments_model as tv
 from ssl_props.losses import get_loss
 from ssl_props.papers.terver2025 import balancing as bal
-from ssl_props.papers.terver2025 import closed_forms as cf
 from ssl_props.papers.terver2025 import experiment_m1 as exp
 from ssl_props.papers.terver2025 import remarks as rem
 from ssl_props.profiles import temporary_profile

@@ -29,17 +29,13 @@ from typing import Callable, Union
 import torch
 
 from ssl_props._validation import InvalidArgument
-from ssl_props.dynamics.fields import LinearState
+from ssl_props.dynamics.fields import LinearState, _m
 
 Tensor = torch.Tensor
 Scalar = Union[float, Tensor]
 
 __all__ = ["loss_field", "chain_rule_field", "OUTPUT_GRADIENTS", "cosine_output_gradient", "l2_output_gradient",
            "sample_views", "l2_loss"]
-
-
-def _m(x: Scalar, ref: Tensor) -> Scalar:
-    return x.to(ref).reshape(*x.shape, 1, 1) if isinstance(x, Tensor) else x
 
 
 def sample_views(X: Tensor, Xp: Tensor, N: int, *, seed: int = 0) -> tuple[Tensor, Tensor]:

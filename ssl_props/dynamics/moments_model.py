@@ -32,7 +32,7 @@ from typing import Callable, NamedTuple, Sequence, Union
 import torch
 
 from ssl_props._validation import InvalidArgument
-from ssl_props.dynamics.fields import LinearState, byol_field
+from ssl_props.dynamics.fields import LinearState, _m, _t, byol_field
 from ssl_props.dynamics.simulate import SimConfig, integrate
 
 Tensor = torch.Tensor
@@ -58,14 +58,6 @@ class ViewMoments(NamedTuple):
         """``Σ = [[xx, xy], [yx, yy]]`` (..., 2m, 2m), the second moment of ``(x, y)``."""
         top = torch.cat([self.xx, self.yx.transpose(-2, -1)], -1)
         return torch.cat([top, torch.cat([self.yx, self.yy], -1)], -2)
-
-
-def _t(a: Tensor) -> Tensor:
-    return a.transpose(-2, -1)
-
-
-def _m(x: Scalar, ref: Tensor) -> Scalar:
-    return x.to(ref).reshape(*x.shape, 1, 1) if isinstance(x, Tensor) else x
 
 
 def exchangeable_moments(X: Tensor, Xp: Tensor) -> ViewMoments:

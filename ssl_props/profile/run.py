@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import torch
 
 from ssl_props.device import resolve_device
 from ssl_props.errors import InvalidArgument
