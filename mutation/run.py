@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, metavar="N", help="test every N-th mutant of each function (sample.py)")
     ap.add_argument("--offset", type=int, default=0, help="which of the N (with --sample)")
     ap.add_argument("--max-minutes", type=float, help="stop then (SIGINT: mutmut keeps every finished verdict)")
+    ap.add_argument("--survivors-of", choices=SUITES, metavar="SUITE",
+                    help="run only the mutants SUITE's run checked and did not kill (the combined score needs no more)")
     args = ap.parse_args(argv)
 
     dest = WORK / args.suite
@@ -126,10 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         write_config(dest, args.suite, args.only, deselect)
     mutmut = Path(sys.executable).parent / "mutmut"
     cmd = ["nice", "-n", str(args.nice), str(mutmut), "run", "--max-children", str(args.max_children)]
+    chosen = pick(names(dest), args.sample, args.offset) if args.sample else None
     if args.sample:
-        chosen = pick(names(dest), args.sample, args.offset)
         print(f"mutation/run.py {args.suite}: a sample of {len(chosen)} mutants (every {args.sample}-th, offset "
               f"{args.offset})", flush=True)
+    if args.survivors_of:
+        left = not_killed(WORK / args.survivors_of)
+        chosen = [n for n in (chosen if chosen is not None else names(dest)) if n in left]
+        (dest / "selection.txt").write_text(f"the mutants {args.survivors_of}/ checked and did not kill\n")
+        print(f"mutation/run.py {args.suite}: {len(chosen)} of them not killed by {args.survivors_of}/", flush=True)
+    if chosen is not None:
+        if not chosen:
+            print(f"mutation/run.py {args.suite}: no mutant to run", flush=True)
+            return 0
         cmd += chosen
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     with open(dest / "mutmut.log", "a") as log:
@@ -140,6 +151,18 @@ def main(argv: list[str] | None = None) -> int:
             return proc.wait(timeout=None if args.max_minutes is None else 60 * args.max_minutes)
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
             return stop(proc)
+
+
+def not_killed(copy: Path) -> set[str]:
+    """The mutants the run in ``copy`` checked and did not kill (survived, no tests, ...), from its verdicts."""
+    from collect import KILLED
+    from mutmut.stats import status_by_exit_code
+    left = set()
+    for meta in (copy / "mutants").rglob("*.py.meta"):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if status_by_exit_code[code] not in KILLED | {"not checked"}:
+                left.add(name)
+    return left
 
 
 def stop(proc: subprocess.Popen) -> int:

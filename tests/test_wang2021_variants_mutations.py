@@ -60,3 +60,13 @@ def test_probe_claim_catches_raw_features():
     from ssl_props.papers.wang2021 import downstream as DS
     assert "p = " in str(violation_of(DS.numeric_probe_sample_complexity,
                                       basis_of=lambda w: torch.eye(w.shape[0], dtype=w.dtype, device=w.device)))
+
+
+@pytest.mark.parametrize("predictor", ["directcopy", "directset"])
+def test_mode_reduction_catches_eps_sign(predictor):
+    """Slip (issue 15): the set predictor's ε subtracted (F − εI, F^½ − εI): the modes leave the per-mode flow."""
+    def field(state, X, Xp, **kw):
+        if kw.get("predictor") == predictor:
+            kw = {**kw, "eps": -kw["eps"]}
+        return byol_field(state, X, Xp, **kw)
+    assert f"{predictor} with ε > 0" in str(violation_of(V.numeric_mode_reduction, field=field))

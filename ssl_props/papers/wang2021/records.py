@@ -115,6 +115,9 @@ register(Theorem(
     checks=(Check("symbolic", "threshold", D.nonwhitened_threshold, "roots p±, maximum λ²/(4(λ+σ²)), λ = 1 case"),
             Check("numeric", "matrix_limit", V.numeric_nonwhitened_threshold,
                   "full matrix simulation (rotated basis, 4 cases) vs the closed-form limit"),
+            Check("numeric", "mode_reduction_with_eps", V.numeric_mode_reduction,
+                  "aligned start: the matrix simulator's WᵀW(t) vs the per-mode flow, DirectCopy F + εI and "
+                  "DirectSet(½) F^½ + εI, ε ∈ [0.05, 0.3] drawn (RK4, converged tolerances)"),
             Check("necessity", "small_initialisation", V.necessity_nonwhitened_init, "small W(0): kept modes lost",
                   assumption=_A_INIT_NW)),
     provenance="RECONSTRUCTED: derivation from the fidelity notes ([I], λ²/(4(λ+σ²)) > η), verified here in Tian et "
