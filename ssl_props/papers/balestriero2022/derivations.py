@@ -51,11 +51,24 @@ def invariance_is_dirichlet_energy(shapes: tuple[tuple[int, int], ...] = ((2, 1)
     return f"Σ G_ij‖Z_i−Z_j‖² − 2tr(ZᵀLZ) expands to 0 for symmetric symbolic G, (N, K) in {list(shapes)}"
 
 
+def asymmetric_gap(z: sp.Matrix, g: sp.Matrix) -> sp.Expr:
+    """``Σ_i ‖Z_i‖² (Σ_j G_ji − Σ_j G_ij)``: what ``Σ G_ij‖Z_i − Z_j‖² − 2tr(ZᵀLZ)`` is for a general G
+    (the j-sum of ``G_ij‖Z_j‖²`` weighs ``‖Z_j‖²`` by column sums, ``L = diag(G1) − G`` by row sums)."""
+    return sum((sum(z[i, k] ** 2 for k in range(z.cols)) * (sum(g.col(i)) - sum(g.row(i))) for i in range(z.rows)),
+               sp.Integer(0))
+
+
 @lru_cache(maxsize=None)
 def asymmetric_dirichlet_residual() -> sp.Expr:
-    """For a general (non-symmetric) G the naive identity leaves a residual (returned, non-zero)."""
-    z, g = symbolic_z(3, 1), general_graph(3)
-    return sp.expand(dirichlet(z, g) - 2 * (z.T * laplacian(g) * z).trace())
+    """For a general (non-symmetric) G the naive identity leaves the residual ``Σ_i z_i² (col sum_i − row sum_i)``
+    (returned, non-zero; checked against that closed form, also for K = 2)."""
+    for n, k in ((3, 2), (3, 1)):
+        z, g = symbolic_z(n, k), general_graph(n)
+        res = sp.expand(dirichlet(z, g) - 2 * (z.T * laplacian(g) * z).trace())
+        _zero(res - asymmetric_gap(z, g), f"asymmetric residual = Σ_i ‖Z_i‖²(col_i − row_i) at (N, K) = ({n}, {k})")
+    if res == 0:
+        raise AssertionError("sympy: the Dirichlet identity holds for a general G (no residual)")
+    return res
 
 
 @lru_cache(maxsize=None)
@@ -153,6 +166,11 @@ def linear_network_reduction() -> str:
     return "Cov(XW) = WᵀΣW and tr((XW)ᵀL(XW)) = tr(WᵀXᵀLXW) for symbolic X (3×2), W (2×1), symmetric G"
 
 
+def class_indicators(ns: tuple[int, ...]) -> sp.Matrix:
+    """One-hot ``Y`` (N × C) of consecutive classes of sizes ``ns``."""
+    return sp.Matrix(sum(ns), len(ns), lambda i, c: 1 if sum(ns[:c]) <= i < sum(ns[: c + 1]) else 0)
+
+
 @lru_cache(maxsize=None)
 def aligned_laplacian_spectrum(sizes: tuple[tuple[int, ...], ...] = ((2, 2), (2, 3), (2, 3, 4))) -> str:
     """``G = YYᵀ − I``: ``L = blockdiag(n_c I − 11ᵀ)`` has eigenvalue 0 (× C, the class indicators) and n_c (× n_c − 1)."""
@@ -164,10 +182,16 @@ def aligned_laplacian_spectrum(sizes: tuple[tuple[int, ...], ...] = ((2, 2), (2,
         ev = laplacian(g).eigenvals()
         if ev != want:
             raise AssertionError(f"sympy: spectrum of L for class sizes {ns} is {ev}, expected {want}")
-        y = sp.Matrix(sum(ns), len(ns), lambda i, c: 1 if sum(ns[:c]) <= i < sum(ns[: c + 1]) else 0)
+        y = class_indicators(ns)
+        if y * sp.ones(len(ns), 1) != sp.ones(sum(ns), 1) or sp.ones(1, sum(ns)) * y != sp.Matrix([list(ns)]):
+            raise AssertionError(f"sympy: Y = {y.tolist()} is not the one-hot class matrix of sizes {ns}")
+        if g != y * y.T - sp.eye(sum(ns)):
+            raise AssertionError(f"sympy: G ≠ YYᵀ − I for class sizes {ns}")
         if laplacian(g) * y != sp.zeros(sum(ns), len(ns)):
             raise AssertionError(f"sympy: class indicators are not in null(L) for sizes {ns}")
-    return f"exact spectrum {{0: C, n_c: n_c − 1}} and L·Y = 0 for class sizes {list(sizes)}"
+        if y.rank() != len(ns):  # with dim null(L) = C (the spectrum, L symmetric): span(Y) = null(L)
+            raise AssertionError(f"sympy: rank Y = {y.rank()} ≠ C = {len(ns)}: Y does not span null(L) for sizes {ns}")
+    return f"exact spectrum {{0: C, n_c: n_c − 1}}, G = YYᵀ − I and null(L) = span(Y) (rank C) for class sizes {list(sizes)}"
 
 
 @lru_cache(maxsize=None)
@@ -181,6 +205,12 @@ def augmentation_graph_full_rank() -> str:
     # minimal polynomial of A = J − I is (A − (V−1))(A + 1): A² − (V−2)A − (V−1) = J² − 2J + 1 − (V−2)(J − 1) − (V−1)
     a_sq = sp.expand(v * j - 2 * j + 1)  # (J − I)² with J² = V J
     _zero(a_sq - (v - 2) * (j - 1) - (v - 1), "(A − (V−1)I)(A + I) = 0 for A = 11ᵀ − I_V")
+    for vv in (2, 3, 4):  # the reduction against explicit matrices: (J − I)² = V J − 2J + I and the minimal polynomial
+        jm, i_v = sp.ones(vv, vv), sp.eye(vv)
+        if (jm - i_v) ** 2 != a_sq.subs(v, vv).coeff(j, 1) * jm + a_sq.subs(v, vv).coeff(j, 0) * i_v:
+            raise AssertionError(f"sympy: (J − I)² ≠ {a_sq} at V = {vv}")
+        if (jm - vv * i_v) * jm != sp.zeros(vv, vv):
+            raise AssertionError(f"sympy: (A − (V−1)I)(A + I) ≠ 0 for the explicit V = {vv}")
     return "A = 11ᵀ − I_V satisfies (A − (V−1)I)(A + I) = 0: eigenvalues V − 1 and −1 only, so G is invertible"
 
 

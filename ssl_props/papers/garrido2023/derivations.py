@@ -8,6 +8,7 @@ Orientation follows the code: ``Z`` is ``n × d`` (samples × dimensions), ``K =
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import permutations
 from typing import Callable
 
 import sympy as sp
@@ -181,12 +182,39 @@ def method_reductions() -> str:
     return "SCL = L_c/(n(n−1)), BT = L_nc/n², VICReg c = L_nc(Z̃)/((n−1)²d) = (L_c(Y) + L_reg(Y))/d (symbolic 3×2 Z)"
 
 
+def soft_max(values, tau: sp.Symbol) -> sp.Expr:
+    """``τ log Σ_j exp(v_j/τ)`` (eq. 11's penalty, one row of C)."""
+    return tau * sp.log(sum((sp.exp(v / tau) for v in values), sp.Integer(0)))
+
+
+#: (C_ij for j ≠ i, max_j C_ij): the maximum in every position, positive, mixed and negative values
+SOFT_MAX_CASES = (((2, 1, sp.Rational(-1, 2)), 2), ((1, 3, 0), 3), ((-3, -2, sp.Rational(-1, 2)), sp.Rational(-1, 2)),
+                  ((sp.Rational(1, 3), -1, sp.Rational(1, 4)), sp.Rational(1, 3)))
+
+
+def _exp_poly(e: sp.Expr) -> sp.Expr:
+    """``e`` expanded with every ``exp(a + b)`` split into ``exp(a)·exp(b)`` (a polynomial in the exponentials)."""
+    return sp.expand(sp.expand(e).replace(sp.exp, lambda a: sp.exp(sp.expand(a))), power_exp=True)
+
+
 @lru_cache(maxsize=None)
-def logsumexp_max_limit() -> str:
-    """Eq. 11: τ log Σ_{j≠i} exp(C_ij/τ) → max_{j≠i} C_ij as τ → 0⁺ (VICReg-exp's penalty is a soft maximum)."""
+def logsumexp_max_limit(cases=SOFT_MAX_CASES) -> str:
+    """Eq. 11: τ log Σ_{j≠i} exp(C_ij/τ) → max_{j≠i} C_ij as τ → 0⁺ (VICReg-exp's penalty is a soft maximum).
+
+    General values: for ``v = (c + p + q, c + p, c)`` in every order (c real, gaps p, q > 0),
+    ``exp(soft/τ) = exp(max/τ)(1 + e^{−q/τ} + e^{−(p+q)/τ})`` exactly and ``τ log(1 + e^{−q/τ} + e^{−(p+q)/τ}) → 0``;
+    and ``lim = max`` by sympy's limit on every triple of ``cases``."""
     tau = sp.Symbol("tau", positive=True)
-    a, b, c = sp.Integer(2), sp.Integer(1), sp.Rational(-1, 2)
-    lim = sp.limit(tau * sp.log(sp.exp(a / tau) + sp.exp(b / tau) + sp.exp(c / tau)), tau, 0, "+")
-    if lim != a:
-        raise AssertionError(f"sympy: limit is {lim}, expected {a}")
-    return "τ·log(e^{2/τ} + e^{1/τ} + e^{−1/(2τ)}) → 2 = max as τ → 0⁺ (sympy limit)"
+    c = sp.Symbol("c", real=True)
+    p, q = sp.symbols("p q", positive=True)
+    rest = 1 + sp.exp(-q / tau) + sp.exp(-(p + q) / tau)
+    for order in permutations((c + p + q, c + p, c)):
+        _zero(_exp_poly(sp.exp(soft_max(order, tau) / tau) - sp.exp((c + p + q) / tau) * rest),
+              f"exp(soft max/τ) − exp(max/τ)(1 + e^(−q/τ) + e^(−(p+q)/τ)) for C_i· = {order}")
+    if (r := sp.limit(tau * sp.log(rest), tau, 0, "+")) != 0:
+        raise AssertionError(f"sympy: τ log(1 + e^(−q/τ) + e^(−(p+q)/τ)) → {r}, expected 0")
+    for values, want in cases:
+        if (lim := sp.limit(soft_max(values, tau), tau, 0, "+")) != want:
+            raise AssertionError(f"sympy: limit for C_i· = {values} is {lim}, expected {want}")
+    return (f"τ·log Σ exp(C_ij/τ) − max C_ij → 0 for general C_i· (max in every position) and "
+            f"lim = max for C_i· in {[v for v, _ in cases]} (sympy limit)")
