@@ -44,6 +44,9 @@ register(Theorem(
                   "sympy: u± solve u(1 − cu) = η for any α; discriminant ≥ 0 ⇔ σ² ≤ 1/(4η) − 1"),
             Check("numeric", "limit_matches_closed_form", C.numeric_threshold,
                   "batched adaptive simulation (DirectPred SimSiam, DirectCopy EMA) vs the closed form, rotated Q"),
+            Check("numeric", "mode_field_zeros", C.numeric_mode_field_zeros,
+                  "s* = u₊^{1/α} is a stable zero and u₋^{1/α} an unstable one of the library's per-mode DirectSet "
+                  "field (τ = 1, ε = 0 by default); dropped modes have ds/dt < 0 on (0, 2]"),
             Check("necessity", "no_weight_decay", C.necessity_weight_decay, "η = 0 keeps every direction",
                   assumption=_A_ETA),
             Check("necessity", "small_initialisation", C.necessity_initialisation,

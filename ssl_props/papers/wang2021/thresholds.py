@@ -157,6 +157,52 @@ def symbolic_threshold() -> None:
         raise PropertyViolation("sympy: u± do not solve u(1 − cu) = η, or the threshold is not σ² < 1/(4η) − 1")
 
 
+def numeric_mode_field_zeros(*, mode_field: Callable | None = None) -> None:
+    """The closed form is the library's per-mode field's stable zero: with X = I (τ = 1) and ε = 0,
+    ``ds/dt = 2s[u(1 − cu) − η]``, ``u = s^α`` (:func:`~ssl_props.dynamics.fields.directset_mode_field`, called with
+    its defaults τ = 1, ε = 0 and, for DirectPred, α = ½) vanishes at ``s* = u₊^{1/α}`` with negative slope and at
+    ``u₋^{1/α}`` with positive slope for a kept mode, and is negative on (0, 2] for a dropped one.
+
+    Tolerance of a zero: ``s*`` is computed with relative error ≤ 8·eps (sqrt, division, power), so
+    ``|f(ŝ)| ≤ 8·eps·s*·|f′(s*)|`` plus the rounding of f's 8 products of total size ``2s(u + cu² + η)``, times
+    SAFETY. The slopes are ``2s u′ (1 − 2cu) = ∓2s u′ √(1 − q)`` with ``|q − 1| ≥ 0.2`` in every draw: their
+    signs are far from rounding, and a dropped mode's gain ``u(1 − cu) − η ≤ 1/(4c) − η < 0`` likewise."""
+    from ssl_props import tolerances
+    from ssl_props.dynamics.fields import directset_mode_field
+
+    field = mode_field or directset_mode_field
+
+    def body(seed):
+        dm, eta = _draw(seed)
+        s2, e = dm.aug_spec, eta.reshape(-1, 1)
+        c, q = 1 + s2, 4 * e * (1 + s2)
+        for alpha in (0.5, 1.0):
+            def f(s, alpha=alpha):  # σ², η shaped like s (per mode), so they broadcast against the grid too
+                kw = dict(sigma2=s2.expand_as(s), eta=e.expand_as(s))
+                return field(s, **kw) if alpha == 0.5 else field(s, **kw, alpha=1.0)
+            s_star, keep, _ = closed_form(dm, eta, alpha)
+            s_minus = ((1 - torch.sqrt((1 - q).clamp_min(0))) / (2 * c)) ** (1 / alpha)
+            for point, sign, what in ((s_star, -1, "s* = u₊^{1/α}"), (s_minus, 1, "u₋^{1/α}")):
+                x = torch.where(keep, point, torch.ones_like(point)).requires_grad_(True)
+                with torch.enable_grad():
+                    val = f(x)
+                    (slope,) = torch.autograd.grad(val.sum(), x)
+                u = x.detach() ** alpha
+                scale = 2 * x.detach() * (u + c * u * u + e)
+                tol = tolerances.SAFETY * 8 * tolerances.eps(F64) * (x.detach() * slope.abs() + scale)
+                assert_close(torch.where(keep, val.detach(), 0.0), torch.zeros_like(val), torch.where(keep, tol, 0.0),
+                             claim=f"DirectSet(α = {alpha}) per-mode field vanishes at {what} (kept modes)", inputs=dm.Xp)
+                if bool((keep & (sign * slope <= 0)).any()):
+                    raise PropertyViolation(f"DirectSet(α = {alpha}): the zero {what} of a kept mode is not "
+                                            f"{'stable' if sign < 0 else 'unstable'} (slope {slope[keep].tolist()})")
+            grid = torch.linspace(0.05, 2.0, 40, dtype=F64).reshape(-1, 1, 1)
+            vals = f(grid.expand(-1, *s2.shape))
+            if bool(((vals >= 0) & ~keep).any()):
+                raise PropertyViolation(f"DirectSet(α = {alpha}): a dropped mode (4η(1 + σ²) > 1) has ds/dt ≥ 0 at "
+                                        "some s in (0, 2]")
+    run_property(SEEDS, body, max_examples=3)
+
+
 def _kept_projector(M: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
     s, U = torch.linalg.eigh(M)
     keep = (s > level.reshape(-1, 1)).to(M)
