@@ -194,6 +194,17 @@ def aligned_laplacian_spectrum(sizes: tuple[tuple[int, ...], ...] = ((2, 2), (2,
     return f"exact spectrum {{0: C, n_c: n_c − 1}}, G = YYᵀ − I and null(L) = span(Y) (rank C) for class sizes {list(sizes)}"
 
 
+def explicit_j_reduction(a_sq: sp.Expr, v: sp.Symbol, j: sp.Symbol, sizes=(2, 3, 4)) -> None:
+    """``a_sq`` (a polynomial in ``J`` reduced with J² = VJ) is ``(J − I)²`` for the explicit all-ones ``J`` of each
+    size, and ``(A − (V−1)I)(A + I) = (J − V I) J = 0`` there."""
+    for vv in sizes:
+        jm, i_v = sp.ones(vv, vv), sp.eye(vv)
+        if (jm - i_v) ** 2 != a_sq.subs(v, vv).coeff(j, 1) * jm + a_sq.subs(v, vv).coeff(j, 0) * i_v:
+            raise AssertionError(f"sympy: (J − I)² ≠ {a_sq} at V = {vv}")
+        if (jm - vv * i_v) * jm != sp.zeros(vv, vv):
+            raise AssertionError(f"sympy: (A − (V−1)I)(A + I) ≠ 0 for the explicit V = {vv}")
+
+
 @lru_cache(maxsize=None)
 def augmentation_graph_full_rank() -> str:
     """(11ᵀ − I_V) ⊗ I_N' has eigenvalues V − 1 and −1 (never 0): rank(G) = N = V N' for every V ≥ 2 (erratum E1).
@@ -205,12 +216,7 @@ def augmentation_graph_full_rank() -> str:
     # minimal polynomial of A = J − I is (A − (V−1))(A + 1): A² − (V−2)A − (V−1) = J² − 2J + 1 − (V−2)(J − 1) − (V−1)
     a_sq = sp.expand(v * j - 2 * j + 1)  # (J − I)² with J² = V J
     _zero(a_sq - (v - 2) * (j - 1) - (v - 1), "(A − (V−1)I)(A + I) = 0 for A = 11ᵀ − I_V")
-    for vv in (2, 3, 4):  # the reduction against explicit matrices: (J − I)² = V J − 2J + I and the minimal polynomial
-        jm, i_v = sp.ones(vv, vv), sp.eye(vv)
-        if (jm - i_v) ** 2 != a_sq.subs(v, vv).coeff(j, 1) * jm + a_sq.subs(v, vv).coeff(j, 0) * i_v:
-            raise AssertionError(f"sympy: (J − I)² ≠ {a_sq} at V = {vv}")
-        if (jm - vv * i_v) * jm != sp.zeros(vv, vv):
-            raise AssertionError(f"sympy: (A − (V−1)I)(A + I) ≠ 0 for the explicit V = {vv}")
+    explicit_j_reduction(a_sq, v, j)
     return "A = 11ᵀ − I_V satisfies (A − (V−1)I)(A + I) = 0: eigenvalues V − 1 and −1 only, so G is invertible"
 
 

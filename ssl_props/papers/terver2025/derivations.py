@@ -58,6 +58,28 @@ def _sg(A, B, X, Y):
     return -(B.T * R + lam * A), -(R * A.T + lam * B)
 
 
+def _scalar_E(a, b):
+    """``Ē`` at m = n = 1 (C = A): ``½(ρ b² a² − 2τ b a² + ζ a²) + λ(a² + b²)/2``."""
+    return sp.Rational(1, 2) * (rho * b**2 * a**2 - 2 * tau * b * a**2 + zeta * a**2) + lam / 2 * (a**2 + b**2)
+
+
+def _scalar_problem(a, b, c=None):
+    """``F̄(a, b, c)`` at m = n = 1 from :func:`_F` (teacher ``c``; ``c = a`` when omitted: ``Ē``)."""
+    A, B = sp.Matrix([[a]]), sp.Matrix([[b]])
+    return _F(A, B, A if c is None else sp.Matrix([[c]]), sp.Matrix([[rho]]), sp.Matrix([[tau]]), sp.Matrix([[zeta]]))
+
+
+def _ema_scalar_field(a, b, c):
+    """EMA field ``(ȧ, ḃ, ċ)`` at m = n = 1 with ``R = ρ b a − τ c``."""
+    R = b * a * rho - c * tau
+    return sp.Matrix([-(b * R + lam * a), -(R * a + lam * b), beta * (a - c)])
+
+
+def _radii(t, D):
+    """Prop. 4.11's radii ``(|τ| ∓ √Δ)/(2ρ)``."""
+    return (t - sp.sqrt(D)) / (2 * rho), (t + sp.sqrt(D)) / (2 * rho)
+
+
 def _vec(*ms: sp.Matrix) -> sp.Matrix:
     return sp.Matrix([e for M in ms for e in M])
 
@@ -86,7 +108,8 @@ def scalar_curl() -> sp.Expr:
     dA, dB = _sg(A, B, sp.Matrix([[rho]]), sp.Matrix([[tau]]))
     curl = sp.expand(sp.diff(dB[0], a) - sp.diff(dA[0], b))
     _zero(curl - tau * a, "SG scalar curl = τ a")
-    E = sp.Rational(1, 2) * (rho * b**2 * a**2 - 2 * tau * b * a**2 + zeta * a**2) + lam / 2 * (a**2 + b**2)
+    E = _scalar_E(a, b)
+    _zero(E - _scalar_problem(a, b), "scalar Ē = F̄(a, b, C = a) of the matrix model")
     ga, gb = -sp.diff(E, a), -sp.diff(E, b)
     _zero(sp.diff(gb, a) - sp.diff(ga, b), "GD scalar curl = 0")
     return curl
@@ -116,8 +139,9 @@ def sg_not_gradient() -> str:
 def ema_not_gradient() -> str:
     """Prop. 3.2 (EMA), m = n = 1: in (a, b, c), ``∂ċ/∂a = β`` while ``∂ȧ/∂c = τ b``: not symmetric."""
     a, b, c = sp.symbols("a b c", real=True)
-    R = b * a * rho - c * tau
-    f = sp.Matrix([-(b * R + lam * a), -(R * a + lam * b), beta * (a - c)])
+    f = _ema_scalar_field(a, b, c)
+    F = _scalar_problem(a, b, c)  # the model's EMA field: −∂F̄/∂(a, b) at the teacher c, ċ = β(a − c)
+    _zero(f - sp.Matrix([-sp.diff(F, a), -sp.diff(F, b), beta * (a - c)]), "EMA field = (−∂F̄/∂a, −∂F̄/∂b, β(a − c))")
     J = f.jacobian(sp.Matrix([a, b, c]))
     asym = sp.expand(J[2, 0] - J[0, 2])
     _zero(asym - (beta - tau * b), "EMA ∂ċ/∂a − ∂ȧ/∂c = β − τ b")
@@ -147,8 +171,12 @@ def sphere_radii() -> str:
     _zero((rho * r_**2 + lam) ** 2 - t**2 * r_**2 - (rho * r_**2 - t * r_ + lam) * (rho * r_**2 + t * r_ + lam),
           "factorisation of the m = 1 equilibrium equation")
     D = t**2 - 4 * rho * lam
-    for r in ((t - sp.sqrt(D)) / (2 * rho), (t + sp.sqrt(D)) / (2 * rho)):
+    radii = _radii(t, D)
+    for r in radii:
         _zero(rho * r**2 - t * r + lam, "radius solves ρ r² − |τ| r + λ = 0", rational=True)
+    _zero(radii[1] - radii[0] - sp.sqrt(D) / rho, "r₂ − r₁ = √Δ/ρ (two distinct radii when Δ > 0)", rational=True)
+    _zero(radii[0] + radii[1] - t / rho, "Vieta: r₁ + r₂ = |τ|/ρ", rational=True)
+    _zero(radii[0] * radii[1] - lam / rho, "Vieta: r₁ r₂ = λ/ρ", rational=True)
     return "Prop. 4.11 radii r₁,₂ = (|τ| ∓ √(τ² − 4ρλ))/(2ρ) solve (ρr² + λ)² = τ² r²"
 
 
@@ -161,8 +189,9 @@ def gd_collapse_identities() -> str:
         E0 = _F(A, B, A, X, Y, Z).subs(lam, 0)
         euler = sum(x * y for x, y in zip(_grad(E0, A), A))
         _zero(euler - 2 * E0, f"Euler identity ⟨∇_A Ē₀, A⟩ = 2 Ē₀ at (n, m) = ({n}, {m})")
-    b = sp.Symbol("b", real=True)
+    a, b = sp.symbols("a b", real=True)
     g = rho * b**2 - 2 * tau * b + zeta
+    _zero(_scalar_problem(a, b).subs(lam, 0) - a**2 * g / 2, "m = n = 1: Ē₀ = ½ a² g(b)")
     _zero(rho * (g - (zeta - tau**2 / rho)) - (rho * b - tau) ** 2, "g(b) − (ζ − τ²/ρ) = ρ (b − τ/ρ)²", rational=True)
     return f"⟨∇_A Ē₀, A⟩ = 2 Ē₀ for (n, m) in {list(SIZES)}; g(b) = ρ(b − τ/ρ)² + ζ − τ²/ρ"
 
@@ -172,10 +201,11 @@ def sg_equilibrium_not_critical() -> str:
     """Prop. 3.1, m = n = 1: at a non-zero SG equilibrium ``b = τ s/(ρ s + λ)``, ``∂Ē/∂a = a [(ζρ − τ²) s + ζλ]/(ρ s + λ)``,
     which is ≠ 0 when ``Σ ≻ 0`` (ζρ > τ²) or ``λ > 0`` — SG does not stop at critical points of Ē."""
     a, b = sp.symbols("a b", real=True)
-    E = sp.Rational(1, 2) * (rho * b**2 * a**2 - 2 * tau * b * a**2 + zeta * a**2) + lam / 2 * (a**2 + b**2)
+    E = _scalar_E(a, b)
+    _zero(E - _scalar_problem(a, b), "scalar Ē = F̄(a, b, C = a) of the matrix model")
     s = a**2
     dEa = sp.diff(E, a).subs(b, tau * s / (rho * s + lam))
-    dA_sg = -(b * (b * a * rho - a * tau) + lam * a)
+    dA_sg = _sg(sp.Matrix([[a]]), sp.Matrix([[b]]), sp.Matrix([[rho]]), sp.Matrix([[tau]]))[0][0]
     _zero(dA_sg.subs(b, tau * s / (rho * s + lam)) + lam * a * (1 - tau**2 * s / (rho * s + lam) ** 2),
           "SG dA at b(a)", rational=True)
     _zero(dEa - a * ((zeta * rho - tau**2) * s + zeta * lam) / (rho * s + lam) + dA_sg.subs(b, tau * s / (rho * s + lam)),

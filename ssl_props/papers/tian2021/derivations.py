@@ -26,6 +26,12 @@ def is_zero(expr) -> bool:
     return all(sp.cancel(sp.expand(e)) == 0 for e in items)
 
 
+def _require_zero(expr, what: str) -> None:
+    """Raise ``AssertionError`` unless ``expr`` is identically zero (a closed form the derivation must reproduce)."""
+    if not is_zero(expr):
+        raise AssertionError(f"sympy: {what} leaves the non-zero residual {sp.sstr(sp.simplify(expr))[:300]}")
+
+
 def _m(name: str, r: int, c: int, sym: bool = False) -> sp.Matrix:
     if sym:
         return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}{min(i, j)}{max(i, j)}", real=True))
@@ -99,6 +105,21 @@ def theorem3_residual():
     return sp.expand(dL + L * K + K * L)
 
 
+def _mode_field(p, s, tau, c, eta, ap):
+    """Eqns 11-12: ``ṗ = α_p s(τ − cp) − ηp``, ``ṡ = 2ps(τ − cp) − 2ηs``."""
+    return ap * s * (tau - c * p) - eta * p, 2 * p * s * (tau - c * p) - 2 * eta * s
+
+
+def _caption_rhs(p, pm, pp):
+    """Figure 4's caption: ``ṗ = −p(p − p₋)(p − p₊)``."""
+    return -p * (p - pm) * (p - pp)
+
+
+def _directset_s_star(u, eps, alpha):
+    """The DirectSet(α) fixed point ``s*`` with ``s*^α + ε = u``."""
+    return (u - eps) ** (1 / alpha)
+
+
 def _mode_symbols():
     return sp.symbols("p s tau sigma2 eta alpha_p", real=True)
 
@@ -107,9 +128,7 @@ def _mode_symbols():
 def eqn14_residual(sign: int = +1):
     """Eqn 14: ``d/dt(s − p²/α_p) + 2η (s − p²/α_p)`` along Eqns 11-12 (appendix sign; ``sign=-1``: main-text sign)."""
     p, s, tau, s2, eta, ap = _mode_symbols()
-    c = 1 + s2
-    dp = ap * s * (tau - c * p) - eta * p
-    ds = 2 * p * s * (tau - c * p) - 2 * eta * s
+    dp, ds = _mode_field(p, s, tau, 1 + s2, eta, ap)
     q = sign * (s - p**2 / ap)
     dq = sign * (ds - 2 * p * dp / ap)
     return sp.expand(dq + 2 * eta * q)
@@ -152,7 +171,9 @@ def directset_fixed_point_residual():
     s2, eta, alpha, eps = sp.symbols("sigma2 eta alpha epsilon", positive=True)
     c = 1 + s2
     ups = [(1 + k * sp.sqrt(1 - 4 * eta * c)) / (2 * c) for k in (-1, 1)]
-    return tuple(sp.expand(u * (1 - c * u) - eta) for u in ups), (ups[1] - eps) ** (1 / alpha)
+    s_star = _directset_s_star(ups[1], eps, alpha)
+    _require_zero(sp.powdenest(s_star**alpha, force=True) + eps - ups[1], "s*^α + ε = u₊ (s* is the fixed point at u₊)")
+    return tuple(sp.expand(u * (1 - c * u) - eta) for u in ups), s_star
 
 
 @lru_cache(maxsize=None)
@@ -171,21 +192,22 @@ def parabola_without_alpha_residual():
     is ``2ps(τ − cp)(1 − α_p)``: zero for every state only when α_p = 1 (the corrected ``s − p²/α_p`` is conserved)."""
     p, s, tau, s2, eta, ap = _mode_symbols()
     c = 1 + s2
-    dp = ap * s * (tau - c * p)
-    ds = 2 * p * s * (tau - c * p)
+    dp, ds = _mode_field(p, s, tau, c, 0, ap)
     printed = sp.expand(ds - 2 * p * dp)
     corrected = sp.expand(ds - 2 * p * dp / ap)
+    _require_zero(printed - 2 * p * s * (tau - c * p) * (1 - ap), "d/dt(s − p²) = 2ps(τ − cp)(1 − α_p)")
     return sp.factor(printed), corrected  # (2 p s (τ − c p)(1 − α_p) up to sign, 0)
 
 
 @lru_cache(maxsize=None)
 def figure4_factor_residual():
     """Figure 4's caption ``ṗ = −p(p − p₋)(p − p₊)`` vs Eqn 16's ``ṗ = p²(τ − cp) − ηp``: returns
-    (Eqn 16 + c·p(p − p₋)(p − p₊), Eqn 16 + p(p − p₋)(p − p₊)); the first is 0, the second is ``−σ²``-proportional."""
+    (Eqn 16 + c·p(p − p₋)(p − p₊), Eqn 16 + p(p − p₋)(p − p₊)); the first is 0, the second is ``−σ² p(p − p₋)(p − p₊)`` (checked)."""
     f, (_, pm, pp), (p, tau, s2, eta) = eqn16_fixed_points()
     c = 1 + s2
     corrected = sp.simplify(sp.expand(f + c * p * (p - pm) * (p - pp)))
-    printed = sp.simplify(sp.expand(f + p * (p - pm) * (p - pp)))
+    printed = sp.simplify(sp.expand(f - _caption_rhs(p, pm, pp)))
+    _require_zero(printed + s2 * p * (p - pm) * (p - pp), "Eqn 16 + p(p − p₋)(p − p₊) = −σ² p(p − p₋)(p − p₊)")
     return corrected, printed
 
 

@@ -30,6 +30,8 @@ def nonwhitened_threshold() -> str:
         if r != 0:
             raise AssertionError(f"sympy: p± is not a root of g: residual {r}")
     p_star = sp.solve(sp.diff(gain(P), P), P)[0]
+    if not sp.diff(gain(P), P, 2).is_nonpositive:  # g'' = −2(λ + σ²) ≤ 0: the stationary point is the maximum
+        raise AssertionError(f"sympy: g'' = {sp.diff(gain(P), P, 2)} is not ≤ 0")
     if sp.simplify(p_star - LAM / (2 * c)) != 0 or sp.simplify(gain(p_star) + ETA - LAM**2 / (4 * c)) != 0:
         raise AssertionError("sympy: the maximum of p(λ − (λ+σ²)p) is not λ²/(4(λ+σ²))")
     whitened = sp.simplify((LAM**2 / (4 * c)).subs(LAM, 1) - ETA)  # > 0 ⇔ σ² < 1/(4η) − 1
@@ -42,7 +44,10 @@ def nonwhitened_threshold() -> str:
 def normalised_top_mode_decays() -> str:
     """With the predictor normalised by its top eigenvalue, the top mode has p = 1 + ε and
     g(1 + ε) = −η − (1 + ε)(σ²(1 + ε) + ελ) ≤ −η: the largest f = λ s decays at least like e^{−2ηt}."""
-    r = sp.expand(gain(1 + EPS) - (-ETA - (1 + EPS) * (S2 * (1 + EPS) + EPS * LAM)))
+    excess = -(1 + EPS) * (S2 * (1 + EPS) + EPS * LAM)  # g(1 + ε) + η
+    r = sp.expand(gain(1 + EPS) - (-ETA + excess))
     if r != 0:
         raise AssertionError(f"sympy: g(1 + ε) identity leaves {r}")
+    if not excess.is_nonpositive:
+        raise AssertionError(f"sympy: g(1 + ε) + η = {excess} is not ≤ 0 for σ², ε, λ ≥ 0")
     return "g(1 + ε) + η = −(1 + ε)(σ²(1 + ε) + ελ) ≤ 0 for σ², ε, λ ≥ 0"
