@@ -20,7 +20,7 @@ from ssl_props.device import resolve_device
 from ssl_props.properties import assert_close, assert_leq, find_counterexample, holds
 from ssl_props.tolerances import sum_of_products
 from ssl_props.dynamics.data_models import data_models, make_data_model, make_spectrum, random_init
-from ssl_props.dynamics.fields import LinearState, byol_field, no_stopgrad_hessian, population_loss
+from ssl_props.dynamics.fields import LinearState, byol_field, flat_field, no_stopgrad_hessian, pack, population_loss
 from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 from ssl_props.dynamics.testing import converged, run_property
 from ssl_props.papers.tian2021.draws import F64, fro, require, uniform
@@ -166,6 +166,18 @@ def _theorem2_gap(seed: int, *, field: Callable, stop_gradient: bool = False, et
     return c.q, bound, c.tol, dm, s0, e, ap
 
 
+def _packed_w_jacobian(s0: LinearState, X, Xp, **kw) -> torch.Tensor:
+    """``∂(dW/dt)/∂W`` per case (B, n2·n1, n2·n1), row-major, by autograd through :func:`flat_field` on the packed
+    state ``(W, W_p, W_a)`` without stop-gradient and with the SimSiam target ``W_a = W``."""
+    z0 = pack(s0)
+    k = s0.W.shape[-2] * s0.W.shape[-1]
+
+    def dw(w):
+        return flat_field(torch.cat([w, z0[:, k:]], -1), X, Xp, beta=None, stop_gradient=False, **kw)[:, :k]
+    J = torch.autograd.functional.jacobian(dw, z0[:, :k])  # (B, k, B, k): cases do not interact
+    return torch.einsum("bibj->bij", J)
+
+
 def numeric_theorem2(*, field: Callable = byol_field) -> None:
     def body(seed):
         n, bound, tol, dm, s0, e, ap = _theorem2_gap(seed, field=field)
@@ -175,6 +187,12 @@ def numeric_theorem2(*, field: Callable = byol_field) -> None:
         rhs = -(H @ s0.W.mT.reshape(dm.batch, -1, 1))[..., 0]
         mag = (fro(H) * fro(s0.W)).reshape(-1, 1)
         assert_close(lhs, rhs, sum_of_products(F64, H.shape[-1] + 9, mag), claim="Theorem 2: vec dW/dt = −H vec W")
+        # the field is linear in W with Jacobian −H: autograd through the packed field (row-major blocks)
+        J = _packed_w_jacobian(s0, dm.X, dm.Xp, eta=e, alpha_p=ap)
+        n2, n1 = s0.W.shape[-2:]
+        perm = torch.arange(n2 * n1).reshape(n1, n2).mT.reshape(-1)  # row-major index i·n1 + j → vec index j·n2 + i
+        assert_close(J, -H[:, perm][:, :, perm], sum_of_products(F64, H.shape[-1] + 9, fro(H).reshape(-1, 1, 1)),
+                     claim="Theorem 2: ∂(dW/dt)/∂W = −H (autograd through the packed field)", names=("Jacobian", "−H"))
         assert_leq(n, bound, tol, claim="Theorem 2: ||W(t)||_F ≤ e^{−ηt}||W(0)||_F without stop-gradient")
     # 2 examples × 8 cases × 2 step sizes × 30 RK4 steps (T = 15: e^{−ηT} ≤ 0.22 separates from survival)
     run_property(SEEDS, body, max_examples=2)
