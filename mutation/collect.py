@@ -2,7 +2,7 @@
 
 A record: ``name`` (mutmut's, e.g. ``ssl_props.spectral.x_solve__mutmut_3``), ``module`` (its file),
 ``status`` (killed, survived, no tests, timeout, ..., or "not checked" for one the run did not reach),
-``seconds`` (its test time) and, for every checked mutant that was not killed, ``line`` (where in the module) and
+``seconds`` (its test time; none for a verdict carried over from an earlier run, ``run.py --retry``) and, for every checked mutant that was not killed, ``line`` (where in the module) and
 ``mutation`` ("old code -> new code", from mutmut's diff). Verdicts come from ``mutants/**/*.meta`` of
 the suite's copy; diffs from mutmut's own ``get_diff_for_mutant`` (run in that copy).
 """
@@ -53,11 +53,13 @@ def collect(suite: str) -> list[dict]:
     records = []
     with _cwd(dest):
         from mutmut.mutation.diff_apply import get_diff_for_mutant
+        carried = json.loads(Path("carried.json").read_text()) if Path("carried.json").exists() else {}
         for meta in sorted(Path("mutants").rglob("*.py.meta")):
             module = str(meta.relative_to("mutants"))[: -len(".meta")]
             data = json.loads(meta.read_text())
             source = Path(module).read_text().splitlines()
             for name, code in data["exit_code_by_key"].items():
+                code = carried.get(name, code) if code is None else code  # a verdict of an earlier run (run.py --retry)
                 rec = dict(name=name, module=module, status=status_by_exit_code[code],
                            seconds=data.get("durations_by_key", {}).get(name))
                 if rec["status"] not in KILLED | {"not checked"}:

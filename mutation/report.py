@@ -11,6 +11,7 @@ listed with its module, line and mutation.
 """
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -69,6 +70,15 @@ def render(by_suite: dict, scores: dict, equivalents: dict, modules: dict) -> st
     for suite, s in scores.items():
         lines.append(f"| {suite} | {s['total']} | {s['checked']} | {s['killed']} | {s['equivalent']} | "
                      f"{100 * s['score']:.1f}% | {s['timeouts']} |")
+    for suite in by_suite:
+        notes = []
+        if (sel := WORK / suite / "selection.txt").exists():
+            notes.append(f"ran on {sel.read_text().strip()} (the score of `both` needs no more)")
+        if (car := WORK / suite / "carried.json").exists():
+            notes.append(f"{len(json.loads(car.read_text()))} killed verdicts carried over from the previous run "
+                         "(`run.py --retry`: same module source, checks only added since)")
+        if notes:
+            lines.append(f"\n`{suite}/`: " + "; ".join(notes) + ".")
     lines += ["", "## Mutants per module (killed / checked)", "", "| module | mutants | "
               + " | ".join(f"{k}" for k in scores) + " |", "|---|---|" + "---|" * len(scores)]
     for module, counts in sorted(modules.items()):

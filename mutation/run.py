@@ -111,11 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, metavar="N", help="test every N-th mutant of each function (sample.py)")
     ap.add_argument("--offset", type=int, default=0, help="which of the N (with --sample)")
     ap.add_argument("--max-minutes", type=float, help="stop then (SIGINT: mutmut keeps every finished verdict)")
+    ap.add_argument("--retry", action="store_true",
+                    help="a fresh copy of HEAD that reruns only what the last run did not kill; a killed verdict is "
+                         "carried over when its module's source is unchanged (added checks can only add kills)")
     ap.add_argument("--survivors-of", choices=SUITES, metavar="SUITE",
                     help="run only the mutants SUITE's run checked and did not kill (the combined score needs no more)")
     args = ap.parse_args(argv)
 
     dest = WORK / args.suite
+    previous = WORK / f"{args.suite}.previous"
+    if args.retry:
+        if not dest.exists():
+            ap.error(f"--retry needs a previous run in {dest}")
+        if previous.exists():
+            shutil.rmtree(previous)
+        dest.rename(previous)
     if args.fresh and dest.exists():
         shutil.rmtree(dest)
     if not dest.exists():
@@ -132,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample:
         print(f"mutation/run.py {args.suite}: a sample of {len(chosen)} mutants (every {args.sample}-th, offset "
               f"{args.offset})", flush=True)
+    if args.retry:
+        carried = carry_over(previous, dest)
+        chosen = [n for n in (chosen if chosen is not None else names(dest)) if n not in carried]
+        print(f"mutation/run.py {args.suite}: {len(carried)} killed verdicts carried over (module unchanged), "
+              f"{len(chosen)} mutants to run", flush=True)
     if args.survivors_of:
         left = not_killed(WORK / args.survivors_of)
         chosen = [n for n in (chosen if chosen is not None else names(dest)) if n in left]
@@ -163,6 +178,25 @@ def not_killed(copy: Path) -> set[str]:
             if status_by_exit_code[code] not in KILLED | {"not checked"}:
                 left.add(name)
     return left
+
+
+def carry_over(previous: Path, dest: Path) -> dict[str, int]:
+    """The killed verdicts of ``previous`` (its own run's, and those it carried) whose module has the same source
+    in ``dest``: written to ``dest/carried.json`` (``collect.py`` reads it for the mutants this run does not check)."""
+    from collect import KILLED
+    from mutmut.stats import status_by_exit_code
+    old = json.loads((previous / "carried.json").read_text()) if (previous / "carried.json").exists() else {}
+    carried = {}
+    for meta in (previous / "mutants").rglob("*.py.meta"):
+        module = meta.relative_to(previous / "mutants").with_suffix("")  # ssl_props/x.py
+        if not (dest / module).exists() or (previous / module).read_bytes() != (dest / module).read_bytes():
+            continue
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            code = old.get(name, code) if code is None else code
+            if status_by_exit_code[code] in KILLED:
+                carried[name] = code
+    (dest / "carried.json").write_text(json.dumps(carried, indent=0))
+    return carried
 
 
 def stop(proc: subprocess.Popen) -> int:
