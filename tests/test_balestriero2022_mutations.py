@@ -264,3 +264,13 @@ def test_linear_closed_forms_catch_centred_barlow():
     def centred(z, g, *, alpha=1.0):
         return barlow_twins_loss(z - z.mean(-2, keepdim=True), g, alpha=alpha)
     assert "claim13" in str(violation_of(lin.check_linear_closed_forms, loss=centred))
+
+
+def test_linear_optimum_catches_the_shrinkage_sign():
+    """Slip (issue 15): c_k = (1 + γμ_k/β)_+ instead of (1 − γμ_k/β)_+ in the LPP closed form."""
+    from ssl_props.papers.balestriero2022.optima import check_linear_optimum
+    from ssl_props.spectral import vicreg_linear_closed_form
+
+    def wrong(x, g, k, *, beta, gamma):
+        return vicreg_linear_closed_form(x, g, k, beta=beta, gamma=-gamma)
+    assert "linear VICReg" in str(violation_of(check_linear_optimum, closed_form=wrong))
