@@ -12,6 +12,7 @@ from __future__ import annotations
 from ssl_props.papers.garrido2023 import duality as c
 from ssl_props.papers.garrido2023 import norm_bounds as cn
 from ssl_props.papers.garrido2023 import registered_criteria as rc
+from ssl_props.papers.garrido2023 import registry_families as rf
 from ssl_props.papers.garrido2023 import derivations as sym
 from ssl_props.registry import Check, Paper, Theorem, register
 
@@ -222,3 +223,26 @@ register(Theorem(
                   assumption=A_RADIUS)),
     provenance="remark of ours: Lemma 3.4 (main text, stated for norm a) applied at the radius √μ that Garrido et al. "
                "describe for the spectral contrastive loss; the μ convention is the registered loss's"))
+
+A_MATRIX = "the loss reads the views only through its family's matrix (the Gram matrix, or the centred covariance)"
+A_ROWS = "row i of z1 is paired with row i of z2 and the rows are otherwise exchangeable"
+register(Theorem(
+    id="garrido2023.remark-registry-families", paper=PAPER, number="remark (ours, Def. 3.2 on the registry)",
+    kind="remark", title="Definition 3.2's fingerprint on every registered loss",
+    statement="Every registered loss beyond Proposition 3.2's list shows the symmetry of the family it declares: "
+              "sample-contrastive ones are invariant to centred rotations of embedding space and not to orthogonal "
+              "sample mixing, dimension-contrastive ones the reverse, 'both' where a loss declares both (TCR-like, by "
+              "Sylvester), 'other' (W-MSE) neither; SimSiam and BYOL (no regulariser to classify) show the "
+              "sample-contrastive symmetry of their per-sample cosine. Each is also finite and invariant to a joint batch "
+              "permutation and, where declared, to the view swap. Boundary cases: MMCR at λ = 0 is −‖C‖_* (both "
+              "symmetries); W-MSE at batch = dim + 1 is mixing-invariant (whitened rows of equal norm).",
+    formula="L(z1 Q, z2 Q) = L  (Q 1 = 1, sample-contrastive);  L(U z1, U z2) = L  (U 1 = 1, dimension-contrastive)",
+    assumptions=(A_MATRIX, A_ROWS), related=("garrido2023.def3.2", "garrido2023.prop3.2"),
+    checks=(Check("numeric", "fingerprint", rf.numeric_registry_families,
+                  "every registered loss not in Prop. 3.2, at drawn parameters: fingerprint = declared family's"),
+            Check("numeric", "basics", rf.numeric_registry_basics, "finite, batch-permutation and view-swap invariant"),
+            Check("necessity", "feature_standardised", rf.necessity_reads_its_matrix,
+                  "SimCLR after per-feature standardisation is neither", assumption=A_MATRIX),
+            Check("necessity", "rolled_positives", rf.necessity_rows_paired,
+                  "DCL with rolled positives changes under a batch permutation", assumption=A_ROWS)),
+    provenance="remark of ours: Definition 3.2 (main text) read as symmetries, applied to the registry's declarations"))
