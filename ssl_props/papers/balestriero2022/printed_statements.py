@@ -16,10 +16,21 @@ from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, augmentation_graphs, labelled_graphs, laplacian
 from ssl_props.papers.balestriero2022.sampling import device, fidelity_settings
 from ssl_props.properties import PropertyViolation, assert_close, find_counterexample
-from ssl_props.spectral import (barlow_twins_closed_form, barlow_twins_loss, probe_residual, projector,
-                                simclr_simplex, vicreg_closed_form)
+from ssl_props.spectral import (
+    barlow_twins_closed_form,
+    barlow_twins_loss,
+    probe_residual,
+    projector,
+    simclr_simplex,
+    vicreg_closed_form,
+)
 
-GRAPHS = st.tuples(st.integers(1, 5), st.integers(2, 4))  # (N', V)
+
+def _graph_cases(build=augmentation_graph) -> st.SearchStrategy:
+    """``(G, N', V)`` for N' ∈ [1, 5], V ∈ [2, 4] from the augmentation_graphs strategy; ``build`` (a test's
+    replacement builder) makes ``G`` from ``(N', V)`` instead."""
+    cases = augmentation_graphs(n_samples=(1, 5), n_views=(2, 4), device=device())
+    return cases if build is augmentation_graph else cases.map(lambda t: (build(t[1], t[2], device=device()), *t[1:]))
 
 
 def _rank(a: torch.Tensor) -> int:
@@ -31,12 +42,10 @@ def check_rank_of_g(*, build=augmentation_graph) -> None:
     """The augmentation G has eigenvalues V − 1 (×N') and −1 (×N'(V − 1)), so rank(G) = N = V N', while the derived
     optima have rank N' − 1 (SimCLR simplex) and ≤ N' (Barlow Twins): 'rank(Z) = rank(G)' cannot hold literally."""
     @fidelity_settings()
-    @given(augmentation_graphs(n_samples=(1, 5), n_views=(2, 4), device=device()))
+    @given(_graph_cases(build))
     def prop(drawn) -> None:
         g, ns, nv = drawn
         case = (ns, nv)
-        if build is not augmentation_graph:  # a test's replacement builder
-            g = build(ns, nv, device=device())
         n = ns * nv
         lam = torch.linalg.eigvalsh(g)
         want = torch.tensor([-1.0] * (ns * (nv - 1)) + [nv - 1.0] * ns, dtype=g.dtype, device=g.device)
@@ -70,12 +79,10 @@ def check_singular_vectors(*, build=augmentation_graph) -> None:
     equally 'top left singular vectors'; the signed top eigenvectors (eigenvalue V − 1) are null(L). For V ≥ 3 the
     singular values are {V − 1, 1} and the top N' left singular subspace is null(L)."""
     @fidelity_settings()
-    @given(augmentation_graphs(n_samples=(1, 5), n_views=(2, 4), device=device()))
+    @given(_graph_cases(build))
     def prop(drawn) -> None:
         g, ns, nv = drawn
         case = (ns, nv)
-        if build is not augmentation_graph:  # a test's replacement builder
-            g = build(ns, nv, device=device())
         n, r = ns * nv, tol.sum_of_products(torch.float64, ns * nv, nv)
         sv = torch.linalg.svdvals(g)
         want = torch.tensor([nv - 1.0] * ns + [1.0] * (n - ns), dtype=g.dtype, device=g.device)
