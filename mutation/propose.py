@@ -1,4 +1,4 @@
-"""Propose equivalent-mutant lines for review: ``python mutation/propose.py [SUITE]`` prints, for each survivor of
+"""Propose equivalent-mutant lines for review: ``python mutation/propose.py [SUITE] [--run]`` prints, for each survivor of
 the last run that matches one of the rules below, a line in ``equivalent.txt``'s format. Nothing is written: a
 person reads each proposal against the code before adding it (a rule can only say where to look).
 
@@ -7,11 +7,16 @@ Rules (derivation modules only, ``ssl_props/papers/*/derivations.py``: sympy pro
   the algebra;
 * the text of a failure label or message changed (``_zero(expr, "label")``, ``raise AssertionError("...")``): it is
   printed only when the identity fails;
-* the summary string a derivation returns changed: the report prints it, the verdict does not read it.
+* the summary string a derivation returns changed: the report prints it, the verdict does not read it;
+* ``--run``: the derivation, called with its defaults, returns the same value (``repr``) under the mutant as
+  without it, each in a fresh interpreter in the suite's ``mutants/`` (a derivation takes no data: a weakened
+  internal check or a different symbol assumption that still proves the identity cannot be seen by a test). The
+  reviewer checks the non-default arguments the code calls it with.
 """
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -47,15 +52,40 @@ def reason(rec: dict) -> str | None:
     return None
 
 
-def main(suite: str = "theorems") -> int:
+_CALL = """import importlib, os, sys
+module, _, mutant = sys.argv[1].rpartition(".")
+os.environ["MUTANT_UNDER_TEST"] = sys.argv[2]
+fn = getattr(importlib.import_module(module), mutant.rpartition("__mutmut_")[0][2:])
+try:
+    print("returns", repr(getattr(fn, "__wrapped__", fn)()))  # __wrapped__: past the lru_cache
+except BaseException as exc:  # noqa: BLE001 - the outcome is what is compared
+    print("raises", type(exc).__name__, exc)
+"""
+
+
+def same_result(rec: dict, suite: str) -> str | None:
+    """The reason line when the derivation returns the same under the mutant as without it (``--run``)."""
+    if not re.match(r"ssl_props/papers/[^/]+/derivations\.py$", rec["module"]):
+        return None
+    cwd = Path(__file__).resolve().parent / "work" / suite / "mutants"
+    out = [subprocess.run([sys.executable, "-c", _CALL, rec["name"], which], cwd=cwd, capture_output=True,
+                          text=True, timeout=600).stdout for which in ("none", rec["name"])]
+    if out[0] != out[1] or not out[0].startswith("returns"):
+        return None
+    return f"the derivation (no data, its defaults) returns the same under the mutant: {out[0].strip()[:60]!r}"
+
+
+def main(argv: list[str]) -> int:
+    run = "--run" in argv
+    suite = next((a for a in argv if not a.startswith("--")), "theorems")
     known = load_equivalents()
     for rec in collect(suite):
         if rec["status"] in KILLED | {"not checked"} or rec["name"] in known:
             continue
-        if (why := reason(rec)) is not None:
+        if (why := reason(rec) or (same_result(rec, suite) if run else None)) is not None:
             print(f"{rec['name']} | {rec['mutation']} | {why}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

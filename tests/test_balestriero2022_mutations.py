@@ -20,6 +20,7 @@ from ssl_props.papers.balestriero2022.rotation_invariance import check_right_sin
 from ssl_props.papers.balestriero2022 import label_alignment, optima, relation_graph, rotation_invariance
 from ssl_props.graphs import augmentation_graph, dirichlet_energy, laplacian
 from ssl_props.profiles import temporary_profile
+from ssl_props.properties import PropertyViolation
 from ssl_props.spectral import (
     centred_eigh,
     laplacian_eigenmaps,
@@ -274,3 +275,35 @@ def test_linear_optimum_catches_the_shrinkage_sign():
     def wrong(x, g, k, *, beta, gamma):
         return vicreg_linear_closed_form(x, g, k, beta=beta, gamma=-gamma)
     assert "linear VICReg" in str(violation_of(check_linear_optimum, closed_form=wrong))
+
+
+def _hinge_mutant(var_sign: float = -1.0, energy_scale=lambda n: 1.0 / n):
+    """``vicreg_hinge_loss`` with its variance hinge ``relu(1 + var_sign·√C_kk)`` and its energy weight γ·scale(N)."""
+    from ssl_props.graphs import dirichlet_energy as energy
+    from ssl_props.spectral import covariance  # noqa: PLC0415
+
+    def loss(z, g, *, alpha=1.0, beta=1.0, gamma=1.0):
+        c = covariance(z)
+        d = c.diagonal(dim1=-2, dim2=-1)
+        var = torch.relu(1 + var_sign * d.clamp_min(0).sqrt()).sum(-1)
+        off = c - torch.diag_embed(d)
+        return alpha * var + beta * off.square().sum((-2, -1)) + gamma * energy_scale(z.shape[-2]) * energy(z, g)
+    return loss
+
+
+def test_hinge_reference_is_the_library_loss():
+    """The test's loss with the paper's signs is the library's (so the mutants below differ by one slip only)."""
+    from ssl_props.spectral import vicreg_hinge_loss
+    g = torch.rand(6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    g = g + g.T
+    z = torch.randn(3, 6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(_hinge_mutant()(z, g, gamma=0.2), vicreg_hinge_loss(z, g, gamma=0.2))
+
+
+@pytest.mark.parametrize("mutant", [_hinge_mutant(var_sign=+1.0), _hinge_mutant(energy_scale=lambda n: n)],
+                         ids=["relu(1+sqrt)", "gamma*N"])
+def test_quadratic_variance_necessity_catches_a_wrong_hinge_loss(monkeypatch, mutant):
+    """The counterexample is only one if its candidate is the best axis-aligned solution of the hinge loss."""
+    monkeypatch.setattr(optima, "vicreg_hinge_loss", mutant)
+    with pytest.raises(PropertyViolation, match="axis-aligned hinge optimum"):
+        optima.necessity_quadratic_variance()

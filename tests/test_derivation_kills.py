@@ -165,3 +165,12 @@ def test_wang_signs_use_the_nonnegativity(monkeypatch, name, fn):
     monkeypatch.setattr(wan, name, sp.Symbol(str(getattr(wan, name)), real=True))
     with pytest.raises(AssertionError, match="is not ≤ 0"):
         fn.__wrapped__()
+
+
+def test_nonwhitened_threshold_needs_both_roots(monkeypatch):
+    """A g with the double root p₊ (p₋ not a root): the factorisation g = −(λ+σ²)(p − p₊)(p − p₋) fails."""
+    c = wan.LAM + wan.S2
+    p_plus = (wan.LAM + sp.sqrt(wan.LAM**2 - 4 * wan.ETA * c)) / (2 * c)
+    monkeypatch.setattr(wan, "gain", lambda p: -c * (p - p_plus) ** 2)
+    with pytest.raises(AssertionError, match="two roots"):
+        wan.nonwhitened_threshold.__wrapped__()

@@ -159,7 +159,9 @@ def linear_network_reduction() -> str:
     g = symmetric_graph(n)
     h = sp.eye(n) - sp.ones(n, n) / n
     z = x * w
-    cov_z, sigma = z.T * h * z / n, x.T * h * x / n
+    mean = sum((z.row(i) for i in range(n)), sp.zeros(1, k)) / n  # Cov(Z) from its definition, not from H
+    cov_z = sum(((z.row(i) - mean).T * (z.row(i) - mean) for i in range(n)), sp.zeros(k, k)) / n
+    sigma = x.T * h * x / n
     for a, b in zip(cov_z, w.T * sigma * w):
         _zero(a - b, "Cov(XW) = Wᵀ Σ W")
     _zero((z.T * laplacian(g) * z).trace() - (w.T * (x.T * laplacian(g) * x) * w).trace(), "tr(ZᵀLZ) = tr(WᵀXᵀLXW)")

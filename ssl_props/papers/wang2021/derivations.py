@@ -25,10 +25,10 @@ def nonwhitened_threshold() -> str:
     p = λ/(2(λ + σ²)), so a mode survives iff λ²/(4(λ + σ²)) > η; at λ = 1 this is σ² < 1/(4η) − 1."""
     c = LAM + S2
     disc = sp.sqrt(LAM**2 - 4 * ETA * c)
-    for root in ((LAM + disc) / (2 * c), (LAM - disc) / (2 * c)):
-        r = sp.simplify(sp.expand(gain(root)))
-        if r != 0:
-            raise AssertionError(f"sympy: p± is not a root of g: residual {r}")
+    p_plus, p_minus = (LAM + disc) / (2 * c), (LAM - disc) / (2 * c)
+    r = sp.simplify(sp.expand(gain(P) + c * (P - p_plus) * (P - p_minus)))  # g(p) = −(λ + σ²)(p − p₊)(p − p₋)
+    if r != 0:
+        raise AssertionError(f"sympy: p± are not the two roots of g: g + (λ+σ²)(p − p₊)(p − p₋) = {r}")
     p_star = sp.solve(sp.diff(gain(P), P), P)[0]
     if not sp.diff(gain(P), P, 2).is_nonpositive:  # g'' = −2(λ + σ²) ≤ 0: the stationary point is the maximum
         raise AssertionError(f"sympy: g'' = {sp.diff(gain(P), P, 2)} is not ≤ 0")
