@@ -4,8 +4,9 @@ and prints a summary.
 For ``theorems/``, ``tests/`` and both together (a mutant killed by either), the score is
 killed / (checked − equivalent): ``checked`` counts the mutants the run reached (a run stopped early leaves
 some "not checked", reported as such), ``equivalent`` the checked ones listed in ``mutation/equivalent.txt``
-(a mutant that no test can kill because it computes the same thing). Equivalents are listed with their
-reason, never dropped silently; a listed mutant whose recorded mutation no longer matches is reported as
+(a mutant that no test can kill because it computes the same thing); a listed mutant that some suite did kill
+is not equivalent, whatever the list says: it counts against the suites that did not kill it and is flagged in
+the report. Equivalents are listed with their reason, never dropped silently; a listed mutant whose recorded mutation no longer matches is reported as
 stale (its source changed: look at it again). Every other mutant that was not killed is a survivor and is
 listed with its module, line and mutation.
 """
@@ -48,7 +49,13 @@ def combine(by_suite: dict[str, dict[str, dict]]) -> dict[str, dict]:
     return both
 
 
+def killed_by_any(by_suite: dict[str, dict[str, dict]]) -> set[str]:
+    """The mutants some suite killed: shown killable, so never counted as equivalent."""
+    return {n for recs in by_suite.values() for n, r in recs.items() if r["status"] in KILLED}
+
+
 def score(recs: dict[str, dict], equivalents: dict) -> dict:
+    """``equivalents``: the listed ones no suite killed (``killed_by_any``)."""
     checked = [r for r in recs.values() if r["status"] != "not checked"]
     killed = sum(r["status"] in KILLED for r in checked)
     equiv = sum(r["name"] in equivalents and r["status"] not in KILLED for r in checked)
@@ -97,7 +104,9 @@ def render(by_suite: dict, scores: dict, equivalents: dict, modules: dict) -> st
     recorded = {n: r for recs in by_suite.values() for n, r in recs.items()}
     for name, (mutation, reason) in sorted(equivalents.items()):
         rec = recorded.get(name)
+        killers = [s for s, recs in by_suite.items() if recs.get(name, {}).get("status") in KILLED]
         state = "not in this run" if rec is None else (
+            f"NOT EQUIVALENT: killed by {', '.join(killers)}/" if killers else
             "ok" if rec.get("mutation", mutation) == mutation else f"STALE: now `{rec.get('mutation')}`")
         lines.append(f"| `{name}` | `{mutation}` | {reason} | {state} |")
     return "\n".join(lines) + "\n"
@@ -108,7 +117,9 @@ def main() -> int:
     if not by_suite:
         print("no mutation run found under mutation/work/ (run `make mutate`)")
         return 1
-    equivalents = load_equivalents()
+    listed = load_equivalents()
+    killable = killed_by_any(by_suite)
+    equivalents = {n: v for n, v in listed.items() if n not in killable}
     recs = dict(by_suite, **({"both": combine(by_suite)} if len(by_suite) > 1 else {}))
     scores = {k: score(v, equivalents) for k, v in recs.items()}
     modules: dict[str, Counter] = {}
@@ -119,7 +130,7 @@ def main() -> int:
             c[k + " checked"] += r["status"] != "not checked"
     for r in next(iter(by_suite.values())).values():
         modules[r["module"]]["total"] += 1
-    (HERE / "report.md").write_text(render(by_suite, scores, equivalents, modules))
+    (HERE / "report.md").write_text(render(by_suite, scores, listed, modules))
     for k, s in scores.items():
         print(f"{k:9s} killed {s['killed']} / ({s['checked']} checked − {s['equivalent']} equivalent) = "
               f"{100 * s['score']:.1f}%   ({s['total'] - s['checked']} not checked, {len(s['survivors'])} survivors)")
