@@ -1,0 +1,68 @@
+"""The graph strategies and the closed-form constructors keep their contract, not only their validity (issue 15):
+
+* ``dtype=`` and ``device=`` are honoured: drawn on the ``meta`` device in float32, every tensor comes back there
+  (a dropped ``device=``/``dtype=`` argument is invisible on a CPU-only float64 run otherwise);
+* a draw is a function of Hypothesis's choices only: the same derandomised run draws the same graphs twice
+  (a generator left out falls back to torch's global RNG and breaks replay and shrinking).
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+
+from ssl_props import graphs
+from ssl_props.spectral import simclr_simplex
+
+META = dict(dtype=torch.float32, device="meta")
+STRATEGIES = {
+    "augmentation_graphs": lambda **kw: graphs.augmentation_graphs(**kw),
+    "weighted_graphs": lambda **kw: graphs.weighted_graphs(**kw),
+    "planted_graphs": lambda **kw: graphs.planted_graphs(**kw),
+    "regular_graphs": lambda **kw: graphs.regular_graphs(**kw),
+    "labelled_graphs": lambda **kw: graphs.labelled_graphs(**kw),
+    "misaligned_labelled_graphs": lambda **kw: graphs.labelled_graphs(aligned=False, **kw),
+}
+REPLAYED = dict(STRATEGIES, asymmetric_graphs=lambda: graphs.asymmetric_graphs())
+
+
+def _tensors(example) -> list[torch.Tensor]:
+    """The tensors of a drawn example: a tensor, a tuple of values, or a PlantedGraph (a dataclass)."""
+    if isinstance(example, torch.Tensor):
+        return [example]
+    items = example if isinstance(example, tuple) else vars(example).values() if hasattr(example, "__dict__") else ()
+    return [t for e in items for t in _tensors(e)]
+
+
+def _draws(strategy, n: int = 6) -> list:
+    out: list = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(example) -> None:
+        out.append(example)
+    collect()
+    return out
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_graph_strategies_honour_dtype_and_device(name):
+    for example in _draws(STRATEGIES[name](**META), n=3):
+        g = _tensors(example)[0]
+        assert (g.dtype, g.device.type) == (torch.float32, "meta"), f"{name} drew {g.dtype} on {g.device}"
+
+
+@pytest.mark.parametrize("name", REPLAYED)
+def test_graph_strategies_replay(name):
+    first, second = _draws(REPLAYED[name]()), _draws(REPLAYED[name]())
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        ta, tb = _tensors(a), _tensors(b)
+        assert len(ta) == len(tb) and all(torch.equal(x, y) for x, y in zip(ta, tb)), f"{name}: a replay drew other graphs"
+
+
+@pytest.mark.parametrize("n_samples", [1, 3])
+def test_simclr_simplex_honours_dtype_and_device(n_samples):
+    z = simclr_simplex(n_samples, 2, 3, **META)
+    assert (z.dtype, z.device.type, tuple(z.shape)) == (torch.float32, "meta", (2 * n_samples, 3))
