@@ -157,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mutation/run.py {args.suite}: no mutant to run", flush=True)
             return 0
         cmd += chosen
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # one thread per worker: the workers are forked from a server that has imported torch (and run the suite's
+    # collection), and an OpenMP pool started before a fork deadlocks in the child (a hung worker reads "timeout")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with open(dest / "mutmut.log", "a") as log:
         print(f"mutation/run.py {args.suite}: {' '.join(cmd[:7])} ... (log: {dest / 'mutmut.log'})", flush=True)
         proc = subprocess.Popen(cmd, cwd=dest, stdout=log, stderr=subprocess.STDOUT, env=env,
