@@ -107,3 +107,15 @@ def test_strategy_bounds_are_validated():
         augmentation_graphs(n_views=1)
     with pytest.raises(InvalidArgument, match="n_classes"):
         labelled_graphs(n_classes=1)
+
+
+def test_laplacian_quadratic_with_one_laplacian_per_case():
+    """``tr(Z_bᵀ L_b Z_b)`` for a batch of Laplacians (the broadcast path), against a per-case loop."""
+    from ssl_props.graphs import laplacian, laplacian_quadratic
+    gen = torch.Generator().manual_seed(0)
+    g = torch.rand(3, 5, 5, generator=gen, dtype=torch.float64)
+    g = (g + g.transpose(-2, -1)) * (1 - torch.eye(5, dtype=torch.float64))
+    lap = torch.stack([laplacian(gb) for gb in g])
+    z = torch.randn(3, 5, 2, generator=gen, dtype=torch.float64)
+    want = torch.stack([torch.trace(zb.T @ lb @ zb) for zb, lb in zip(z, lap)])
+    torch.testing.assert_close(laplacian_quadratic(z, lap), want)

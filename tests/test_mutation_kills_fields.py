@@ -146,3 +146,37 @@ def test_every_field_keeps_the_device():
             *f.symmetric_field(st.Wp, st.Wp, sigma2=eta, eta=eta), f.alignment_K(st.Wp, st.Wp, sigma2=eta, eta=eta),
             f.effective_predictor(st, X, Xp, predictor="identity")]
     assert all(o.device.type == "meta" for o in outs)
+
+
+# ---------------------------------------------------------------- survivors of the 2026-12-02 sample (session 4)
+def test_effective_predictor_default_alpha_is_directset_half():
+    st = f.LinearState(_mat(N2, N1, seed=31), _mat(N2, N2, seed=32), _mat(N2, N1, seed=33))
+    X, Xp = _psd(n=N1, seed=34), _psd(n=N1, seed=35)
+    assert torch.equal(f.effective_predictor(st, X, Xp, predictor="directset"),
+                       f.effective_predictor(st, X, Xp, predictor="directset", alpha=0.5))
+
+
+def test_directcopy_predictor_over_two_batch_axes():
+    F = _psd(2, 5, n=N2, seed=36)
+    out = f.directcopy_predictor(F, eps=0.25)
+    for i, j in itertools.product(range(2), range(5)):
+        torch.testing.assert_close(out[i, j], F[i, j] + 0.25 * torch.eye(N2, dtype=D), rtol=0, atol=0)
+
+
+def test_flat_field_over_two_batch_axes():
+    st = f.LinearState(_mat(2, 3, N2, N1, seed=37), _mat(2, 3, N2, N2, seed=38), _mat(2, 3, N2, N1, seed=39))
+    X, Xp = _psd(2, 3, n=N1, seed=40), _psd(2, 3, n=N1, seed=41)
+    out = f.flat_field(f.pack(st), X, Xp, eta=0.1)
+    for i, j in itertools.product(range(2), range(3)):
+        case = f.LinearState(*(m[i, j] for m in st))
+        torch.testing.assert_close(out[i, j], f.pack(f.byol_field(case, X[i, j], Xp[i, j], eta=0.1)))
+
+
+def test_predictor_field_computes_its_residual_when_not_given():
+    W, Wp, Wa = _mat(N2, N1, seed=42), _mat(N2, N2, seed=43), _mat(N2, N1, seed=44)
+    X, Xp = _psd(n=N1, seed=45), _psd(n=N1, seed=46)
+    G = f.residual(W, Wp, Wa, X, Xp)
+    torch.testing.assert_close(f.predictor_field(W, Wp, Wa, X, Xp, eta=0.1),
+                               f.predictor_field(W, Wp, Wa, X, Xp, eta=0.1, G=G), rtol=0, atol=0)
+    torch.testing.assert_close(f.online_field(W, Wp, Wa, X, Xp, eta=0.1),
+                               f.online_field(W, Wp, Wa, X, Xp, eta=0.1, G=G), rtol=0, atol=0)
