@@ -66,3 +66,29 @@ def test_graph_strategies_replay(name):
 def test_simclr_simplex_honours_dtype_and_device(n_samples):
     z = simclr_simplex(n_samples, 2, 3, **META)
     assert (z.dtype, z.device.type, tuple(z.shape)) == (torch.float32, "meta", (2 * n_samples, 3))
+
+
+def test_planted_graphs_allow_one_cluster():
+    for pg in _draws(graphs.planted_graphs(n_clusters=1), n=3):
+        assert int(pg.labels.max()) == 0 and pg.g.shape[0] >= 2
+
+
+def test_planted_intra_cluster_weights_are_drawn_in_one_to_two():
+    """Intra-cluster weights are uniform on [1, 2] (the docstring): inside it, and not all one value."""
+    for pg in _draws(graphs.planted_graphs(cluster_size=(3, 4)), n=4):
+        same = (pg.labels[:, None] == pg.labels[None, :]) & ~torch.eye(len(pg.labels), dtype=torch.bool)
+        w = pg.g[same]
+        assert bool(((w >= 1) & (w <= 2)).all()) and float(w.max() - w.min()) > 0, "intra weights not drawn in [1, 2]"
+
+
+def test_misaligned_labelled_graphs_reach_the_largest_class_size():
+    for g, labels in _draws(graphs.labelled_graphs(aligned=False, class_size=(4, 4)), n=3):
+        assert torch.bincount(labels).tolist() == [4] * (int(labels.max()) + 1)
+        assert bool((g.sum(-1) == 1).all()) and bool((labels[g.argmax(-1)] != labels).all())
+
+
+def test_infonce_candidates_follow_the_embeddings_device():
+    from ssl_props.spectral import infonce_loss
+    z, g = torch.empty(4, 2, device="meta"), torch.empty(4, 4, device="meta")
+    cand = ~torch.eye(4, dtype=torch.bool)  # on the CPU: moved to z's device by the loss
+    assert infonce_loss(z, g, candidates=cand).device.type == "meta"
