@@ -77,3 +77,28 @@ def test_the_field_gets_the_structure_of_y0():
 def test_a_non_tensor_state_is_refused():
     with pytest.raises(InvalidArgument, match="tuple of tensors"):
         integrate(lambda t, y: y, (1.0,), SimConfig(t_end=1.0, device="cpu"))
+
+
+def test_run_flow_is_dopri5_at_the_requested_tolerance_and_passes_beta():
+    """``run_flow`` integrates ``dA/dt = −βA`` (β = 20 passed through) to t = 0.2 at rtol 1e-12: relative error
+    ≤ 1e-9 (a 1e3 margin over the requested local tolerance for ~50 accepted steps). RK4 at its default
+    dt = 1e-2 is ~6e-5 off here, so a call falling back to the default method fails."""
+    import math
+    from ssl_props.dynamics import moments_model as mm
+    a0 = torch.ones(2, 2, 3, dtype=torch.float64)
+    beta = torch.tensor(20.0, dtype=torch.float64)
+    out = mm.run_flow(lambda s, mom, lam, b: tuple(-b * x for x in s), (a0, a0), None, None, beta,
+                      t_end=0.2, rtol=1e-12, atol=1e-20)
+    assert float((out[0] / math.exp(-4.0) - 1).abs().max()) <= 1e-9
+
+
+def test_make_moments_view_map():
+    """``y = M s``, ``M = (1 − mix) I + mix R`` with ``R`` orthogonal: noise-free, ``[yxᵀ][xxᵀ]⁻¹ = M`` and
+    ``‖M − (1 − mix) I‖₂ = mix``; at ``mix = 0`` the three moments are one matrix."""
+    from ssl_props.dynamics.moments_model import make_moments
+    same = make_moments(4, batch=(3,), noise=0.0, mix=0.0)
+    assert torch.allclose(same.xx, same.yx, rtol=1e-12, atol=0) and torch.allclose(same.xx, same.yy, rtol=1e-12, atol=0)
+    mom = make_moments(4, batch=(3,), noise=0.0, mix=0.3)
+    M = torch.linalg.solve(mom.xx, mom.yx, left=False)
+    gap = torch.linalg.matrix_norm(M - 0.7 * torch.eye(4, dtype=torch.float64), ord=2)
+    torch.testing.assert_close(gap, torch.full_like(gap, 0.3), rtol=1e-10, atol=0)

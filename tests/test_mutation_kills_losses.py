@@ -80,3 +80,10 @@ def test_every_loss_keeps_the_device(name, meta_ok):
 def test_positive_scale_far_from_one(name, c):
     z1, z2 = _pair(seed=1)
     torch.testing.assert_close(LOSSES[name](c * z1, c * z2), LOSSES[name](z1, z2))
+
+
+def test_extract_diag_over_two_batch_axes():
+    """Definition 3.1's ``a ⊙ I`` for a (2, 3, 4, 4) batch, against a per-case ``diag_embed(diagonal)``."""
+    from ssl_props.losses.criteria import extract_diag
+    a = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.equal(extract_diag(a), torch.diag_embed(a.diagonal(dim1=-2, dim2=-1)))
