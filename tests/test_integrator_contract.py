@@ -102,3 +102,16 @@ def test_make_moments_view_map():
     M = torch.linalg.solve(mom.xx, mom.yx, left=False)
     gap = torch.linalg.matrix_norm(M - 0.7 * torch.eye(4, dtype=torch.float64), ord=2)
     torch.testing.assert_close(gap, torch.full_like(gap, 0.3), rtol=1e-10, atol=0)
+
+
+def test_dopri5_max_steps_caps_the_iterations_exactly():
+    """``max_steps`` is the number of Dormand-Prince iterations allowed (accepted or rejected, 6 evaluations each
+    after the first): the count a run used is enough, one fewer leaves the cases unfinished (``ok`` False)."""
+    from ssl_props.dynamics.simulate import SimConfig, integrate
+    y0 = (torch.ones(2, 3, dtype=torch.float64),)
+    f = lambda t, y: tuple(-20.0 * v for v in y)  # noqa: E731
+    free = integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8))
+    iterations = (free.nfev - 1) // 6
+    assert bool(free.ok.all()) and iterations >= 2
+    assert bool(integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8, max_steps=iterations)).ok.all())
+    assert not bool(integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8, max_steps=iterations - 1)).ok.any())
