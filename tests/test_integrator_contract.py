@@ -115,3 +115,13 @@ def test_dopri5_max_steps_caps_the_iterations_exactly():
     assert bool(free.ok.all()) and iterations >= 2
     assert bool(integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8, max_steps=iterations)).ok.all())
     assert not bool(integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8, max_steps=iterations - 1)).ok.any())
+
+
+def test_simulate_rejects_a_batch_of_non_square_data_matrices():
+    import pytest
+    from ssl_props.dynamics.simulate import SimConfig, simulate
+    from ssl_props.errors import InvalidArgument
+    X = torch.ones(2, 3, 4, dtype=torch.float64)
+    state0 = tuple(torch.zeros(2, 3, 4, dtype=torch.float64) for _ in range(3))
+    with pytest.raises(InvalidArgument, match="square"):
+        simulate(state0, X, X, SimConfig(t_end=0.1))
