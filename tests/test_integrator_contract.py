@@ -19,7 +19,8 @@ import pytest
 import torch
 
 from ssl_props._validation import InvalidArgument
-from ssl_props.dynamics.simulate import SimConfig, integrate
+from ssl_props.dynamics import moments_model as mm
+from ssl_props.dynamics.simulate import SimConfig, integrate, simulate
 
 F64 = torch.float64
 METHODS = [SimConfig(t_end=2.0, method="dopri5", rtol=1e-10, atol=1e-12, n_save=4, device="cpu"),
@@ -83,8 +84,6 @@ def test_run_flow_is_dopri5_at_the_requested_tolerance_and_passes_beta():
     """``run_flow`` integrates ``dA/dt = −βA`` (β = 20 passed through) to t = 0.2 at rtol 1e-12: relative error
     ≤ 1e-9 (a 1e3 margin over the requested local tolerance for ~50 accepted steps). RK4 at its default
     dt = 1e-2 is ~6e-5 off here, so a call falling back to the default method fails."""
-    import math
-    from ssl_props.dynamics import moments_model as mm
     a0 = torch.ones(2, 2, 3, dtype=torch.float64)
     beta = torch.tensor(20.0, dtype=torch.float64)
     out = mm.run_flow(lambda s, mom, lam, b: tuple(-b * x for x in s), (a0, a0), None, None, beta,
@@ -95,10 +94,9 @@ def test_run_flow_is_dopri5_at_the_requested_tolerance_and_passes_beta():
 def test_make_moments_view_map():
     """``y = M s``, ``M = (1 − mix) I + mix R`` with ``R`` orthogonal: noise-free, ``[yxᵀ][xxᵀ]⁻¹ = M`` and
     ``‖M − (1 − mix) I‖₂ = mix``; at ``mix = 0`` the three moments are one matrix."""
-    from ssl_props.dynamics.moments_model import make_moments
-    same = make_moments(4, batch=(3,), noise=0.0, mix=0.0)
+    same = mm.make_moments(4, batch=(3,), noise=0.0, mix=0.0)
     assert torch.allclose(same.xx, same.yx, rtol=1e-12, atol=0) and torch.allclose(same.xx, same.yy, rtol=1e-12, atol=0)
-    mom = make_moments(4, batch=(3,), noise=0.0, mix=0.3)
+    mom = mm.make_moments(4, batch=(3,), noise=0.0, mix=0.3)
     M = torch.linalg.solve(mom.xx, mom.yx, left=False)
     gap = torch.linalg.matrix_norm(M - 0.7 * torch.eye(4, dtype=torch.float64), ord=2)
     torch.testing.assert_close(gap, torch.full_like(gap, 0.3), rtol=1e-10, atol=0)
@@ -107,7 +105,6 @@ def test_make_moments_view_map():
 def test_dopri5_max_steps_caps_the_iterations_exactly():
     """``max_steps`` is the number of Dormand-Prince iterations allowed (accepted or rejected, 6 evaluations each
     after the first): the count a run used is enough, one fewer leaves the cases unfinished (``ok`` False)."""
-    from ssl_props.dynamics.simulate import SimConfig, integrate
     y0 = (torch.ones(2, 3, dtype=torch.float64),)
     f = lambda t, y: tuple(-20.0 * v for v in y)  # noqa: E731
     free = integrate(f, y0, SimConfig(t_end=0.2, method="dopri5", rtol=1e-8))
@@ -118,9 +115,6 @@ def test_dopri5_max_steps_caps_the_iterations_exactly():
 
 
 def test_simulate_rejects_a_batch_of_non_square_data_matrices():
-    import pytest
-    from ssl_props.dynamics.simulate import SimConfig, simulate
-    from ssl_props.errors import InvalidArgument
     X = torch.ones(2, 3, 4, dtype=torch.float64)
     state0 = tuple(torch.zeros(2, 3, 4, dtype=torch.float64) for _ in range(3))
     with pytest.raises(InvalidArgument, match="square"):

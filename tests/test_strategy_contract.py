@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -16,14 +18,14 @@ from ssl_props.spectral import simclr_simplex
 
 META = dict(dtype=torch.float32, device="meta")
 STRATEGIES = {
-    "augmentation_graphs": lambda **kw: graphs.augmentation_graphs(**kw),
-    "weighted_graphs": lambda **kw: graphs.weighted_graphs(**kw),
-    "planted_graphs": lambda **kw: graphs.planted_graphs(**kw),
-    "regular_graphs": lambda **kw: graphs.regular_graphs(**kw),
-    "labelled_graphs": lambda **kw: graphs.labelled_graphs(**kw),
-    "misaligned_labelled_graphs": lambda **kw: graphs.labelled_graphs(aligned=False, **kw),
+    "augmentation_graphs": graphs.augmentation_graphs,
+    "weighted_graphs": graphs.weighted_graphs,
+    "planted_graphs": graphs.planted_graphs,
+    "regular_graphs": graphs.regular_graphs,
+    "labelled_graphs": graphs.labelled_graphs,
+    "misaligned_labelled_graphs": functools.partial(graphs.labelled_graphs, aligned=False),
 }
-REPLAYED = dict(STRATEGIES, asymmetric_graphs=lambda: graphs.asymmetric_graphs())
+REPLAYED = dict(STRATEGIES, asymmetric_graphs=graphs.asymmetric_graphs)
 
 
 def _tensors(example) -> list[torch.Tensor]:

@@ -102,12 +102,14 @@ def necessity_quadratic_variance() -> str:
         g = torch.triu(torch.rand(8, 8, generator=torch.Generator().manual_seed(seed), dtype=torch.float64), 1)
         g = (g + g.T).to(device())
         lam, u = centred_eigh(laplacian(g))
+        scaled = lambda scales: 8**0.5 * u[:, :2] * scales  # noqa: E731 - Z = √N U_K diag(c)
         c = (1.0 / (4 * 0.2 * lam[:2])).square().clamp_max(1).sqrt()  # per-direction hinge optimum
-        cand = 8**0.5 * u[:, :2] * c
+        cand = scaled(c)
         fun = lambda z: vicreg_hinge_loss(z, g, alpha=1.0, beta=1.0, gamma=0.2)  # noqa: E731
-        _require_axis_optimum(lambda c: fun(8**0.5 * u[:, :2] * c), c, tol.sum_of_products(g.dtype, 64 * 2, float(fun(cand[None])) + 2))
+        slack = tol.sum_of_products(g.dtype, 64 * 2, float(fun(cand[None])) + 2)
+        _require_axis_optimum(lambda scales: fun(scaled(scales)), c, slack)
         z, _, _ = lbfgs(fun, cand + 0.3 * randn(seed, STARTS, 8, 2), gtol=GTOL, max_iter=300)
-        return float(fun(cand[None]) - fun(z).min()) > tol.sum_of_products(g.dtype, 64 * 2, float(fun(cand[None])) + 2)
+        return float(fun(cand[None]) - fun(z).min()) > slack
     seed = find_counterexample(st.sampled_from((0, 1, 2, 3)), refutes, what="hinge VICReg beating the spectral form", max_examples=4)
     return f"complete weighted G on 8 nodes (seed {seed}), α=β=1, γ=0.2, K=2: L-BFGS beats the axis-aligned hinge solution"
 
