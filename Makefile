@@ -29,12 +29,17 @@ install: .venv/.installed
 # runs; SSL_PROPS_REQUIRE_LIGHTLY=1 turns a missing lightly into an error instead of a skip.
 CONF := .venv-conformance/bin/python
 
+# every tests/test_conformance_*.py runs here too (one file per issue: checker, new losses, profile)
+CONFORMANCE_TESTS = tests/test_lightly_conformance.py $(wildcard tests/test_conformance_*.py)
 conformance: .venv-conformance/.installed
-	SSL_PROPS_REQUIRE_LIGHTLY=1 $(CONF) -m pytest tests/test_lightly_conformance.py -p no:cacheprovider --hypothesis-profile=$(PROFILE)
+	SSL_PROPS_REQUIRE_LIGHTLY=1 $(CONF) -m pytest $(CONFORMANCE_TESTS) -p no:cacheprovider --hypothesis-profile=$(PROFILE)
 
 .venv-conformance/.installed: pyproject.toml
 	test -x $(CONF) || python3 -m venv .venv-conformance
 	$(CONF) -m pip install -q torch==2.14.1 torchvision==0.29.1 lightly==1.6.0
+	# solo-learn's package __init__ imports heavy optional dependencies: installed without them, its loss
+	# modules are loaded by file (tests/helpers_solo.py)
+	$(CONF) -m pip install -q --no-deps solo-learn==1.0.2
 	$(CONF) -m pip install -q -e .
 	touch $@
 
