@@ -55,12 +55,22 @@ def test_user_loss_names_the_reference_it_shares():
     assert all(v.status == "measured" for v in prof.verdicts)  # a black-box loss: measurements, no pass/fail
 
 
-def test_barlow_twins_pair_loss_not_rotation_invariant_and_loop_fallback():
+def test_barlow_twins_pair_loss_not_rotation_invariant_and_batched():
     prof = profile_loss("barlow_twins", params={"lambda_param": 1.0}, graphs=[aug(3, 2, 2)], starts=4, dynamics=False,
                         compare=False)
     g = prof.graphs[0]
     assert not g.rotation_invariant and g.rotation_change > g.rotation_tolerance
-    assert g.batching.startswith("loop (vmap refused")  # the registry's input validation calls .item()
+    assert g.batching == "vmap"  # the registry's input validation no longer calls .item() under vmap (issue 20)
+
+
+def test_a_loss_vmap_refuses_falls_back_to_a_loop_and_says_so():
+    def itemised(z1, z2):
+        if float(z1.detach().abs().max()) > 1e6:  # a data-dependent Python branch: vmap refuses it
+            raise ValueError("too large")
+        return (z1 - z2).square().sum(-1).mean() + (covariance(z1) - torch.eye(z1.shape[1], dtype=z1.dtype)).square().sum()
+
+    prof = profile_loss(itemised, graphs=[aug(3, 2, 2)], starts=4, dynamics=False, compare=False)
+    assert prof.graphs[0].batching.startswith("loop (vmap refused")
     assert "batched over starts by a loop" in prof.render()
 
 

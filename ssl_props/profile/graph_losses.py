@@ -1,8 +1,9 @@
 """A loss on a relation graph: the user's pair loss fed the positives of G, batched over starts.
 
 Balestriero & LeCun 2022 (arXiv:2205.11508, Sec. 2) write every SSL loss with a relation matrix ``G``:
-the positive pairs are the ``(i, j)`` with ``G_ij = 1``, fed to a two-view loss as ``Z_left = Z[rows]``,
-``Z_right = Z[cols]`` (:func:`ssl_props.graphs.positive_pairs`). :func:`graph_objective` turns
+the positive pairs are the ``(i, j)`` with ``G_ij = 1``. A two-view loss is fed the batch it is trained on
+when ``G`` is a union of equal cliques (V views of N' samples, :mod:`ssl_props.profile.feeding`), else the
+paper's ``Z_left = Z[rows]``, ``Z_right = Z[cols]`` (:func:`ssl_props.graphs.positive_pairs`). :func:`graph_objective` turns
 ``fn(z1, z2) -> scalar`` (``form="pair"``) or ``fn(Z, G) -> scalar`` (``form="graph"``) into a function of
 a batch of embeddings ``(S, N, K) -> (S,)``: with ``torch.func.vmap`` when the loss allows it, else a
 loop over the ``S`` starts (:attr:`GraphObjective.batching` says which, and why).
@@ -19,6 +20,7 @@ import torch
 
 from ssl_props.errors import InvalidArgument
 from ssl_props.graphs import positive_pairs
+from ssl_props.profile.feeding import Feeding, call_views, feeding_for
 from ssl_props.spectral import barlow_twins_loss, simclr_loss, vicreg_spectral_loss
 
 __all__ = ["GraphObjective", "graph_objective", "REFERENCES", "ProfileFailure"]
@@ -37,17 +39,21 @@ class GraphObjective:
     form: Literal["pair", "graph"]
     graph: str  # name of the graph, for messages
     batching: str = "unknown"  # "vmap" or "loop (reason)"
-    rows: torch.Tensor = field(init=False)
+    feeding: Feeding | None = None  # form "pair": the batch cut from Z (default: natural when G allows it)
+    rows: torch.Tensor = field(init=False)  # every positive pair (G_ij = 1): for measurements
     cols: torch.Tensor = field(init=False)
 
     def __post_init__(self) -> None:
         self.rows, self.cols = positive_pairs(self.g)
+        if self.form == "pair" and self.feeding is None:
+            self.feeding = feeding_for(self.g)
 
     def one(self, z: torch.Tensor) -> torch.Tensor:
         """The loss of one embedding ``(N, K)``."""
         if self.form == "graph":
             return self.fn(z, self.g)
-        return self.fn(z[self.rows], z[self.cols])
+        assert self.feeding is not None
+        return call_views(self.fn, self.feeding, z)
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         if self.batching == "vmap":
@@ -77,11 +83,13 @@ def _scalar(v: Any, graph: str) -> torch.Tensor:
     return v.reshape(())
 
 
-def graph_objective(fn: Callable[..., Any], g: torch.Tensor, *, form: str = "pair", graph: str = "G") -> GraphObjective:
-    """The profile's objective ``Z ↦ fn(Z[rows], Z[cols])`` (``form="pair"``) or ``fn(Z, G)`` (``"graph"``)."""
+def graph_objective(fn: Callable[..., Any], g: torch.Tensor, *, form: str = "pair", graph: str = "G",
+                    feeding: Feeding | None = None) -> GraphObjective:
+    """The profile's objective: ``fn`` on the batch :class:`Feeding` cuts from ``Z`` (``form="pair"``; default
+    the natural batch when ``G`` is a union of equal cliques, else every positive pair) or ``fn(Z, G)`` (``"graph"``)."""
     if form not in ("pair", "graph"):
         raise InvalidArgument(f"form must be 'pair' (fn(z1, z2)) or 'graph' (fn(Z, G)), got form={form!r}")
-    return GraphObjective(fn, g, form, graph)  # type: ignore[arg-type]
+    return GraphObjective(fn, g, form, graph, feeding=feeding)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
