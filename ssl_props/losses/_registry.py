@@ -20,6 +20,17 @@ Invariance = Literal[
     "centred_embedding_rotation",  # f(z1 Q, z2 Q) = f(z1, z2) for orthogonal Q with Q 1 = 1
     "sample_mixing",  # f(U z1, U z2) = f(z1, z2) for orthogonal U with U 1 = 1 (depends on centred covariances only)
 ]
+#: what the loss takes beyond two (batch, dim) views. Every registered ``fn`` is callable as ``fn(a, b, **params)``
+#: on two (batch, dim) tensors (its *pair form*: what the registry-wide checks call); ``shape`` says what ``a`` and
+#: ``b`` are and ``state`` which keyword arguments carry the rest (a centre, a queue, labels, projection directions)
+Shape = Literal[
+    "pair",  # two views of the same samples, row i of each (the default)
+    "teacher-student",  # (student, teacher) outputs of two different crops; the teacher is a detached target
+    "prototype-scores",  # (s1, s2): scores of two views against K prototypes (batch, K)
+    "single-batch",  # a regulariser of one (batch, dim) batch, applied to each view and summed or averaged
+    "query-key",  # (q, k): queries and detached momentum-encoder keys; negatives from a queue or the batch
+    "labelled",  # two views plus class labels of the samples
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,10 @@ class LossInfo:
     min_batch: int = 2  # smallest batch the formula is defined on
     reference: str = ""  # "[0] SimCLR, Chen et al., 2020, arXiv:2002.05709"
     param_grid: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # values a conformance search tries
+    shape: str = "pair"  # a :data:`Shape`: what the two positional arguments are
+    state: tuple[str, ...] = ()  # keyword arguments holding state or side information (``center``, ``queue``, ``labels``)
+    forms: dict[str, Callable[..., Any]] = field(default_factory=dict)  # other calling forms: "single" (one batch),
+    #                                                                   "multi_crop" (lists of crops)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -55,8 +70,11 @@ EXECUTION_FLAGS = frozenset({"gather_distributed"})
 
 def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], needs_stop_gradient: bool = False,
                   signature: tuple[str, str] = ("z1", "z2"), min_batch: int = 2, reference: str = "",
-                  param_grid: dict[str, tuple[Any, ...]] | None = None) -> Callable[[Callable], Callable]:
-    """Decorator registering a loss function under ``name``."""
+                  param_grid: dict[str, tuple[Any, ...]] | None = None, shape: str = "pair",
+                  state: tuple[str, ...] = (), forms: dict[str, Callable] | None = None) -> Callable[[Callable], Callable]:
+    """Decorator registering a loss function under ``name`` (its pair form; see :data:`Shape`)."""
+    if shape not in Shape.__args__:  # type: ignore[attr-defined]
+        raise ValueError(f"unknown shape {shape!r} for loss {name!r}; allowed: {list(Shape.__args__)}")  # type: ignore[attr-defined]
     allowed = set(Invariance.__args__)  # type: ignore[attr-defined]
     unknown = set(invariances) - allowed
     if unknown:
@@ -70,7 +88,7 @@ def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], ne
         if name in LOSSES:
             raise ValueError(f"duplicate loss name {name!r}")
         LOSSES[name] = LossInfo(name, fn, family, frozenset(inv), needs_stop_gradient, signature,
-                                min_batch, reference, dict(param_grid or {}))
+                                min_batch, reference, dict(param_grid or {}), shape, tuple(state), dict(forms or {}))
         return fn
 
     return deco
