@@ -10,7 +10,19 @@ import torch
 
 from ssl_props.errors import InvalidArgument
 
-__all__ = ["InvalidArgument", "check_embeddings", "check_pair", "check_positive", "check_interval"]
+__all__ = ["InvalidArgument", "check_embeddings", "check_pair", "check_positive", "check_interval", "inside_vmap"]
+
+
+def inside_vmap() -> bool:
+    """Whether a ``torch.func.vmap`` transform is active (its tensors have no single value: a value-dependent check
+    such as ``bool(isfinite(z).all())`` would make vmap refuse the loss, so those checks are skipped there; shape,
+    dtype and device checks, which vmap sees per sample, still run)."""
+    try:
+        from torch._C._functorch import TransformType
+        from torch._functorch.pyfunctorch import retrieve_all_functorch_interpreters
+    except ImportError:  # pragma: no cover - a torch without functorch has no vmap either
+        return False
+    return any(i.key() == TransformType.Vmap for i in retrieve_all_functorch_interpreters())
 
 
 def describe(t: object) -> str:
@@ -38,7 +50,7 @@ def check_embeddings(z: object, name: str, *, min_rows: int = 1, batched: bool =
         raise InvalidArgument(f"{name} needs a batch of at least {min_rows} rows, got {describe(z)}")
     if z.shape[-1] < 1:
         raise InvalidArgument(f"{name} needs at least one embedding dimension, got {describe(z)}")
-    if not bool(torch.isfinite(z).all()):
+    if not inside_vmap() and not bool(torch.isfinite(z).all()):
         bad = (~torch.isfinite(z)).nonzero()[0].tolist()
         raise InvalidArgument(f"{name} contains NaN or inf (first at index {tuple(bad)}) in {describe(z)}")
     return z
