@@ -142,9 +142,10 @@ def _check_callable(fn: object) -> str:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return getattr(fn, "__name__", type(fn).__name__)
-    from ssl_props.checker.calling import candidates
+    from ssl_props.checker.calling import read_slots
 
-    if not candidates(fn):  # type: ignore[arg-type]
+    slots = read_slots(fn)  # type: ignore[arg-type]
+    if slots.known and not (slots.tensors or slots.var_positional):
         raise InvalidArgument(f"fn must accept two views: two positional tensors (z1, z2) or (p, z), one argument (a list "
                               f"or a stacked tensor) or two keyword arguments; {getattr(fn, '__name__', fn)!r} has "
                               f"signature {sig}")
@@ -181,16 +182,19 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
                 max_examples: int | None = None, examples: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
                 seed: int | None = None, shapes: tuple[int | None, int | None] | None = None,
                 dtype: str | torch.dtype | None = None, views: str | None = None,
-                preflight: bool = True) -> LossTarget:
+                preflight: bool = True, teacher: str | None = None, teacher_detached: bool = False,
+                crops: str | tuple | None = None, args: dict[str, Any] | None = None, reduce: str | None = None,
+                input_range: str | Sequence[float] | None = None) -> LossTarget:
     """Validate the user's arguments and build the :class:`LossTarget` (raises :class:`InvalidArgument`).
 
     ``shapes=(batch, dim)`` (either may be None) pins what the loss accepts; ``dtype`` is the working
     dtype (``float64`` default, ``float32``, ``bfloat16``, ``float16``); ``views`` a calling convention
     (:func:`ssl_props.checker.calling.parse_views`, detected when None). With ``preflight`` the loss is
     called once per shape and dtype (:func:`~ssl_props.checker.calling.run_preflight`); when nothing
-    runs, ``target.diagnosis`` holds the one message.
+    runs, ``target.diagnosis`` holds the one message. ``teacher``, ``teacher_detached``, ``crops``, ``args``,
+    ``reduce`` and ``input_range`` declare the loss's shape (:mod:`ssl_props.checker.convention`).
     """
-    from ssl_props.checker.calling import DTYPES, PREFLIGHT_SHAPES, parse_views, run_preflight
+    from ssl_props.checker.calling import DTYPES, PREFLIGHT_SHAPES, Calling, parse_crops, parse_range, parse_views, run_preflight
 
     name = _check_callable(fn)
     pins = _check_shapes(shapes)
@@ -203,6 +207,16 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
     else:
         raise InvalidArgument(f"dtype={dtype!r}; use one of {sorted(DTYPES)}")
     convention = parse_views(views)
+    crop_counts, pack = parse_crops(crops)
+    if reduce not in (None, "mean", "sum"):
+        raise InvalidArgument(f"reduce={reduce!r}; use 'mean' or 'sum'")
+    if teacher is not None and not (isinstance(teacher, str) and teacher.isidentifier()):
+        raise InvalidArgument(f"teacher={teacher!r} must name the loss's teacher argument")
+    if teacher_detached and teacher is None:
+        raise InvalidArgument("teacher_detached (--teacher-detached) needs the teacher's argument: --teacher NAME")
+    calling = Calling(views=convention, teacher=teacher, teacher_detached=bool(teacher_detached), crops=crop_counts,
+                      pack=pack if crops is not None and (":" in str(crops) or isinstance(crops, tuple)) else None,
+                      args=tuple((args or {}).items()), reduce=reduce, input_range=parse_range(input_range))
     info = None
     if like is not None:
         try:
@@ -239,17 +253,21 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
     signature = info.signature if info else (PREDICTOR_SIGNATURE if names == PREDICTOR_SIGNATURE else ("z1", "z2"))
     sg = needs_stop_gradient if needs_stop_gradient is not None else (
         info.needs_stop_gradient if info else signature == PREDICTOR_SIGNATURE)
+    if teacher is not None:
+        sg = True
     inv = frozenset(invariances) if invariances is not None else (info.invariances if info else None)
     target = LossTarget(fn, name, signature, family or (info.family if info else None), inv, bool(sg),
                         max(2, info.min_batch) if info else 2, info, params, dev,
                         max_examples or DEFAULT_MAX_EXAMPLES, tuple(checked), seed, shapes=pins)
     if preflight:
         tried = tuple(dict.fromkeys(pin_to(pins, n, d) for n, d in PREFLIGHT_SHAPES))
-        pf = run_preflight(fn, views=convention, dtype=work, shapes=tried, device=dev)  # type: ignore[arg-type]
+        pf = run_preflight(fn, dtype=work, shapes=tried, device=dev, calling=calling)  # type: ignore[arg-type]
         target = replace(target, convention=pf.convention, dtype=pf.dtype, float64_ok=pf.float64_ok,
                          stateful=tuple(pf.stateful), notes=tuple(pf.notes), diagnosis=pf.diagnosis)
-    elif convention is not None or work != torch.float64:
-        target = replace(target, convention=convention or PAIR, dtype=work)
+    else:
+        target = replace(target, convention=calling.apply(convention or PAIR), dtype=work)
+    if target.convention.teacher and target.convention.names:
+        target = replace(target, signature=target.convention.names)
     if info is not None:  # surface a bad parameter value now, as an input error
         a, b = Case(4, 3).build(dev)
         try:
