@@ -23,6 +23,7 @@ best start ``Z⋆`` (:class:`GraphOptimum`):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -31,6 +32,9 @@ import torch
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, label_graph, laplacian, one_hot
 from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure, graph_objective
+from ssl_props.profile.certify import certify_starts, ray_test, symmetries
+from ssl_props.profile.landscape import MAX_ENUMERATION_NODES, collapsed_losses, sign_patterns
+from ssl_props.profile.relabel import automorphisms, cluster_grams, invariant_relabellings
 from ssl_props.spectral import centred_eigh, lbfgs
 
 __all__ = ["GraphSpec", "GraphOptimum", "default_graphs", "optimise_on_graph", "misaligned_graph"]
@@ -86,7 +90,11 @@ def default_graphs(*, device=None, dtype=torch.float64, sizes: str = "default") 
 
 @dataclass
 class GraphOptimum:
-    """Measurements of one loss's optimum on one graph (see the module docstring for each threshold)."""
+    """Measurements of one loss's optimum on one graph (see the module docstring for each threshold).
+
+    Where ``status`` is not ``"optimum"`` the measurements that need an optimum (rank, collapse, positives,
+    Laplacian subspace, probe, ``delta``, ``rank_threshold``) are ``None``: undetermined.
+    """
 
     graph: str
     kind: str
@@ -94,23 +102,23 @@ class GraphOptimum:
     k: int
     batching: str
     starts: int
-    loss: float  # f⋆, best start
+    loss: float  # f⋆, best start (or best sign pattern)
     loss_spread: float  # max − min over starts
-    loss_tolerance: float  # SAFETY‖∇f‖²/(2μ) + rounding
+    loss_tolerance: float  # ‖∇f‖·δ + rounding (certified), else rounding + √eps·scale
     grad_norm: float
-    curvature: float
-    delta: float  # distance to the solution set bound
+    curvature: float  # μ: smallest Hessian eigenvalue off the symmetries (negative: a saddle; inf: all flat)
+    delta: float | None  # distance to the solution set bound (None: not certified)
     starts_at_optimum: int
-    distinct_optima: int
+    distinct_optima: int  # certified optima at f⋆, counted as Gram matrices up to relabelling
     starts_agree: bool
     normalises: bool  # the loss is invariant to positive row scalings (compared on unit rows)
     singular_values: list[float]
-    rank_threshold: float
-    rank: int
+    rank_threshold: float | None
+    rank: int | None
     full_rank: int
-    collapse: str  # "complete", "dimensional", "none"
+    collapse: str | None  # "complete", "dimensional", "none"
     positives_gap: float
-    positives_coincide: bool
+    positives_coincide: bool | None
     laplacian_residual: float
     laplacian_tolerance: float
     laplacian_subspace: bool | None
@@ -120,11 +128,24 @@ class GraphOptimum:
     rotation_change: float = 0.0
     rotation_tolerance: float = 0.0
     rotation_invariant: bool = True
+    status: str = "optimum"  # "optimum", "not converged", "infimum not attained"
+    certificate: str = ""  # one line: which bound certifies the optimum (or why none does)
+    method: str = "L-BFGS"  # how f⋆ was reached: "L-BFGS", "sign enumeration", "smoothing continuation + gradient sampling"
+    nonsmooth: bool = False  # the loss has kinks at the optimum (intercepted relu/clamp/abs/max, or gradient jumps)
+    ray_losses: list[tuple[float, float]] = field(default_factory=list)  # (s, f(s·Z⋆)) along the ray through Z⋆
+    collapsed_loss: dict[str, float | None] = field(default_factory=dict)  # loss at complete collapse (rows equal, zero)
+    collapse_admitted: bool | None = None  # complete collapse is a global minimiser (within loss_tolerance)
+    continuum: bool | None = None  # flat directions off the symmetries along which f is constant at an optimum
+    rank_set: dict[int, int] = field(default_factory=dict)  # rank → number of certified starts at f⋆
+    distinct_labelled: int = 0  # distinct Gram matrices at f⋆ without identifying relabellings
+    relabellings: int = 1  # automorphisms of G that leave the loss unchanged (identity included)
+    warnings: list[str] = field(default_factory=list)
     z: torch.Tensor | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("z")
+        d["rank_set"] = {str(r): c for r, c in self.rank_set.items()}
         return d
 
 
@@ -156,144 +177,181 @@ def _guarded(obj: GraphObjective) -> Callable[[torch.Tensor], torch.Tensor]:
     return fun
 
 
-def _symmetries(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, rounding: float) -> dict[str, torch.Tensor]:
-    """The continuous symmetries the loss has at ``z`` (measured: two random moves each, change within the
-    value's rounding ``K·rounding``), as tangent directions ``(m, N, K)`` of their orbits."""
-    n, k = z.shape
-    gen = torch.Generator().manual_seed(7)
-    rnd = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64).to(z)  # noqa: E731
-    ones = torch.ones(n, 1, dtype=z.dtype, device=z.device)
-    eye = torch.eye(k, dtype=z.dtype, device=z.device)
-    skew = [(eye[:, [a]] @ eye[[b]] - eye[:, [b]] @ eye[[a]]) for a in range(k) for b in range(a + 1, k)]
-    moves = {  # name: (two moved copies of z, tangent directions of the orbit at z)
-        "rotation": (z @ torch.linalg.qr(rnd(2, k, k))[0], [z @ a for a in skew]),
-        "translation": (z + ones * rnd(2, 1, k), [ones * eye[[j]] for j in range(k)]),
-        "row_scale": (z * (0.5 + torch.rand(2, n, 1, generator=gen, dtype=torch.float64).to(z)),
-                      [z * torch.eye(n, dtype=z.dtype, device=z.device)[:, [i]] for i in range(n)]),
-        "column_scale": (z * (0.5 + torch.rand(2, 1, k, generator=gen, dtype=torch.float64).to(z)), [z * eye[[j]] for j in range(k)]),
-    }
-    out = {}
-    for name, (moved, tangent) in moves.items():
-        with torch.no_grad():
-            fm = obj(moved)
-        if bool(((fm - f).abs() <= k * rounding).all()) and tangent:
-            out[name] = torch.stack(tangent)
-    return out
+def _rounding(f: torch.Tensor, z: torch.Tensor, grad: torch.Tensor, scale: float) -> torch.Tensor:
+    """Per-start rounding of the loss value (:func:`ssl_props.tolerances.value_tolerance`, batched)."""
+    n, k = z.shape[-2:]
+    sens = (z * grad).abs().flatten(1).sum(1)
+    return tol.SAFETY * n * k * tol.eps(z.dtype) * (f.abs() + sens + scale)
 
 
-def _distance_bound(obj: GraphObjective, z: torch.Tensor, f: float, gnorm: float, sym: dict[str, torch.Tensor],
-                    rounding: float, scale: float) -> tuple[float, float, int]:
-    """``(μ, δ, #degenerate directions)``: Hessian at ``z`` with the symmetry tangents projected out; a
-    direction of zero curvature that is no symmetry is probed at step ``s = 1e-2‖Z‖``: if the loss grows
-    like ``c s⁴`` there, ``δ ≤ (‖∇f‖/(4c))^{1/3}`` (quartic growth); else ``δ = SAFETY‖∇f‖/μ`` (quadratic)."""
-    n, k = z.shape
-    with torch.enable_grad():
-        h = torch.autograd.functional.hessian(lambda v: obj(v.reshape(1, n, k)).sum(), z.detach().reshape(-1))
-    h = (h + h.T) / 2
-    basis = torch.cat([t.reshape(len(t), -1) for t in sym.values()]) if sym else z.new_zeros(0, n * k)
-    if len(basis):
-        q = torch.linalg.svd(basis.T, full_matrices=False)
-        t = q[0][:, q[1] > math.sqrt(tol.eps(z.dtype)) * float(q[1].max())]
-        proj = torch.eye(n * k, dtype=z.dtype, device=z.device) - t @ t.T
-    else:
-        t = basis.T
-        proj = torch.eye(n * k, dtype=z.dtype, device=z.device)
-    mu_all, vec = torch.linalg.eigh(proj @ h @ proj)
-    keep = (vec.T @ t).norm(dim=1) < 0.5 if t.shape[1] else torch.ones_like(mu_all, dtype=torch.bool)
-    mu_all, vec = mu_all[keep], vec[:, keep]
-    curv_scale = (abs(f) + scale + 1.0) / max(float(z.square().sum()), 1.0)
-    flat = mu_all.abs() <= math.sqrt(tol.eps(z.dtype)) * max(float(mu_all.abs().max()) if len(mu_all) else 0.0, curv_scale)
-    mu = float(mu_all[~flat].min()) if bool((~flat).any()) else float("inf")
-    delta = tol.SAFETY * gnorm / mu if math.isfinite(mu) and mu > 0 else 0.0
-    degenerate = 0
-    if bool(flat.any()):
-        s = 1e-2 * float(z.norm())
-        with torch.no_grad():
-            fv = obj(z + s * vec[:, flat].T.reshape(-1, n, k))
-        growth = (fv - f) / s**4
-        real = (fv - f) > k * rounding  # grows: a degenerate minimum, not a symmetry
-        degenerate = int(real.sum())
-        if degenerate:
-            c = float(growth[real].min())
-            delta = max(delta, tol.SAFETY * (gnorm / (4 * c)) ** (1 / 3))
-        elif not math.isfinite(mu):
-            delta = math.sqrt(tol.eps(z.dtype)) * float(z.norm())
-    return mu, delta, degenerate
+@dataclass
+class _Candidates:
+    """The points the measurements are taken on: ``z (S, N, K)``, their losses, and per-start certificates."""
+
+    z: torch.Tensor
+    f: torch.Tensor
+    gn: torch.Tensor
+    delta: torch.Tensor  # nan where not certified
+    ftol: torch.Tensor
+    certified: torch.Tensor
+    mu: float
+    certificate: str
+    continuum: bool  # a flat direction off the symmetries along which f is constant, at some start
+    flat: torch.Tensor | None = None  # per start: number of flat directions off the symmetries (free or growing)
+
+
+def _from_lbfgs(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, grad: torch.Tensor, sym: tuple[str, ...],
+                rounding: torch.Tensor, scale: float) -> _Candidates:
+    cert = certify_starts(obj, z, f, grad, sym, rounding, scale)
+    gn = grad.flatten(1).norm(dim=1)
+    ftol = torch.where(cert.certified, gn * cert.delta.nan_to_num(0.0) + rounding,
+                       rounding + math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
+    best = int(f.argmin())
+    return _Candidates(z, f, gn, cert.delta, ftol, cert.certified, float(cert.mu[best]), cert.reason[best],
+                       bool((cert.flat_free > 0).any()), cert.flat_free + cert.flat_growing)
 
 
 def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "pair", starts: int = 16, seed: int = 0,
-                      max_iter: int = 300, gtol: float = 1e-10) -> GraphOptimum:
-    """Minimise ``fn`` on ``spec`` from ``starts`` random starts in one batched L-BFGS call and measure the optimum."""
+                      max_iter: int = 300, gtol: float = 1e-10, **objective_kwargs: Any) -> GraphOptimum:
+    """Minimise ``fn`` on ``spec`` from ``starts`` random starts in one batched L-BFGS call, certify the optimum
+    and measure it. ``objective_kwargs`` go to :func:`~ssl_props.profile.graph_losses.graph_objective` (e.g. how
+    a graph's positives are fed to a pair loss)."""
     g, k = spec.g, spec.k
     n = g.shape[0]
-    obj = graph_objective(fn, g, form=form, graph=spec.name)
+    obj = graph_objective(fn, g, form=form, graph=spec.name, **objective_kwargs)
     z0 = _randn(seed, starts, n, k, like=g)
     obj.choose_batching(z0)
-    _value_grad(obj, z0[:2], "optimise")  # no gradient: one clear line before the optimiser starts
-    z, gn, _ = lbfgs(_guarded(obj), z0, gtol=gtol, max_iter=max_iter)
-    z0b = z0
-    f, grad = _value_grad(obj, z, "measure")
-    gn = grad.flatten(1).norm(dim=1)
-    best = int(f.argmin())
-    zb = z[best]
-    fb = float(f[best])
-    with torch.no_grad():
-        f0 = obj(z0b)
+    f0, g0 = _value_grad(obj, z0, "optimise")  # no gradient: one clear line before the optimiser starts
     scale = float(f0.abs().median())  # size of the loss's terms at the starts
-    rounding = float(tol.value_tolerance(f[best], zb, zb, grad[best], None, abs(fb) + scale))
-    sym = _symmetries(obj, zb, f[best], rounding)
-    mu, delta, degenerate = _distance_bound(obj, zb, fb, float(gn[best]), sym, rounding, scale)
-    ftol_all = tol.SAFETY * gn.square() / (2 * mu) + rounding if mu > 0 else torch.full_like(f, rounding + math.sqrt(tol.eps(g.dtype)) * (abs(fb) + scale))
-    ftol = float(ftol_all[best])
+    warnings: list[str] = []
+    z, _, _ = lbfgs(_guarded(obj), z0, gtol=gtol, max_iter=max_iter)
+    f, grad = _value_grad(obj, z, "measure")
+    best = int(f.argmin())
+    rounding = _rounding(f, z, grad, scale)
+    sym = symmetries(obj, z[best], f[best], float(rounding[best]))
+    method, nonsmooth = "L-BFGS", False
+    still = bool((_rounding(f0, z0, g0, scale) >= g0.flatten(1).norm(dim=1) * z0.flatten(1).norm(dim=1)).all())
+    if k == 1 and "row_scale" in sym and n <= MAX_ENUMERATION_NODES:
+        pats, fp, even = sign_patterns(obj, n, g, float(rounding[best]))
+        fmin = fp.min()
+        rp = tol.SAFETY * n * tol.eps(g.dtype) * (fp.abs() + scale)
+        at = (fp - fmin).abs() <= rp + rp[fp.argmin()]
+        zc, fc = pats[at][:256], fp[at][:256]
+        zero = torch.zeros_like(fc)
+        cand = _Candidates(zc, fc, zero, zero, rp[at][:256], torch.ones_like(fc, dtype=torch.bool), math.inf,
+                           f"exact: minimum over all {len(pats)} sign patterns of the rows ({'f(−Z) = f(Z) used' if even else 'no sign symmetry'}); "
+                           "at K = 1 the loss is invariant to positive row scalings, so it depends on the signs only", False)
+        method = "sign enumeration"
+    else:
+        if still:
+            warnings.append(f"the gradient vanishes at every start (‖∇f‖·‖Z‖ within rounding): the optimiser cannot move and "
+                            f"the minimum found is the best of {starts} random points")
+        cand = _from_lbfgs(obj, z, f, grad, sym, rounding, scale)
+    collapsed = collapsed_losses(obj, n, k, g, seed)
+    status, certificate, ray = _status(obj, cand, collapsed, warnings, float(z0.flatten(1).norm(dim=1).median()))
+    out = _measure(obj, spec, cand, sym, status, certificate, seed, starts)
+    out.method, out.nonsmooth, out.ray_losses, out.collapsed_loss = method, nonsmooth, ray, collapsed
+    out.warnings = warnings + out.warnings
+    if status == "optimum":
+        low = [v for v in collapsed.values() if v is not None]
+        out.collapse_admitted = bool(low) and min(low) <= out.loss + out.loss_tolerance
+    fb, gb = _value_grad(obj, out.z[None], "rotation invariance")
+    _rotation(obj, out, out.z, fb[0], gb[0], seed)
+    return out
+
+
+def _status(obj: GraphObjective, cand: _Candidates, collapsed: dict[str, float | None], warnings: list[str],
+            z_start_norm: float) -> tuple[str, str, list[tuple[float, float]]]:
+    """``(status, certificate, ray values)`` of the best candidate (module docstring: the order of the tests)."""
+    bi = int(cand.f.argmin())
+    zb, fb, ftol = cand.z[bi], float(cand.f[bi]), float(cand.ftol[bi])
+    ray, vals = ray_test(obj, zb, fb, ftol)
+    if ray == "descends":
+        return ("infimum not attained", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + " for s = "
+                + ", ".join(f"{s:g}" for s, _ in vals) + f": the loss decreases along the ray (‖Z‖: {z_start_norm:.3g} at the "
+                f"starts, {float(zb.norm()):.3g} at the best point), its infimum is approached as ‖Z‖ → ∞", vals)
+    low = [v for v in collapsed.values() if v is not None]
+    if low and min(low) < fb - ftol:
+        return ("not converged", f"complete collapse has a lower loss ({min(low):.6g}) than the best start ({fb:.6g} ± {ftol:.2g})",
+                vals)
+    if ray == "lower":
+        return ("not converged", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + ": a scaled copy of the best point is lower", vals)
+    if not bool(cand.certified[bi]):
+        return "not converged", cand.certificate, vals
+    return "optimum", cand.certificate, vals
+
+
+def _measure(obj: GraphObjective, spec: GraphSpec, cand: _Candidates, sym: tuple[str, ...], status: str, certificate: str,
+             seed: int, starts: int) -> GraphOptimum:
+    """Rank, collapse, positives, Laplacian subspace, probe and optima up to relabelling at a certified optimum."""
+    g, k = spec.g, spec.k
+    n = g.shape[0]
+    z, f = cand.z, cand.f
+    bi = int(f.argmin())
+    fb = float(f[bi])
     normalises = "row_scale" in sym
-    zc_all = torch.nn.functional.normalize(z, dim=-1) if normalises else z
-    if normalises:  # unit rows: distances shrink by the smallest row norm
-        delta = 2 * delta / float(zb.norm(dim=-1).min().clamp_min(tol.eps(g.dtype)))
-    zc = zc_all - zc_all.mean(-2, keepdim=True)
+    zn = torch.nn.functional.normalize(z, dim=-1) if normalises else z
+    zc = zn - zn.mean(-2, keepdim=True)
     sv = torch.linalg.svdvals(zc)  # (S, min(N, K))
+    full = min(k, n - 1)
+    ok = status == "optimum"
+    out = GraphOptimum(spec.name, spec.kind, n, k, obj.batching, starts, fb, float(f.max() - f.min()), float(cand.ftol[bi]),
+                       float(cand.gn[bi]), cand.mu, None, 0, 0, False, normalises, [float(s) for s in sv[bi]], None, None,
+                       full, None, 0.0, None, 0.0, 0.0, None, status=status, certificate=certificate, z=z[bi].detach())
+    zcb = zc[bi]
+    out.positives_gap = float((zcb[obj.rows] - zcb[obj.cols]).norm(dim=-1).max())
+    if not ok:
+        return out
+    delta = cand.delta.nan_to_num(0.0)
+    if normalises:  # unit rows: distances shrink by the smallest row norm
+        delta = 2 * delta / z.norm(dim=-1).amin(-1).clamp_min(tol.eps(g.dtype))
     round_sv = float(tol.sum_of_products(g.dtype, n * k, float(sv.max())))
     thr = delta + round_sv
-    rank = int((sv[best] > thr).sum())
-    full = min(k, n - 1)
-    collapse = "complete" if rank == 0 else "dimensional" if rank < full else "none"
-    # --- starts agreeing up to symmetries
-    at_opt = (f - fb).abs() <= ftol_all
-    u_all = torch.linalg.svd(zc, full_matrices=False)[0][..., :rank]
-    proj = u_all @ u_all.transpose(-2, -1)
-    sin_tol = math.sqrt(max(rank, 1)) * delta / max(float(sv[best, rank - 1]) - delta, tol.eps(g.dtype)) if rank else 0.0
-    reps: list[int] = []
-    for i in at_opt.nonzero().flatten().tolist():  # greedy clustering of the (few) optimal starts
-        same = [r for r in reps if float((sv[i] - sv[r]).abs().max()) <= 2 * thr
-                and float((proj[i] - proj[r]).norm()) <= 2 * math.sqrt(2) * sin_tol + 2 * round_sv]
-        if not same:
-            reps.append(i)
-    # --- positives
-    zcb = zc_all[best]
-    gap = float((zcb[obj.rows] - zcb[obj.cols]).norm(dim=-1).max())
+    ranks = (sv > thr[:, None]).sum(-1)
+    rank, db = int(ranks[bi]), float(delta[bi])
+    at_opt = cand.certified & ((f - fb).abs() <= cand.ftol + cand.ftol[bi])
+    idx = at_opt.nonzero().flatten()
+    out.delta, out.rank_threshold, out.rank = db, float(thr[bi]), rank
+    out.collapse = "complete" if rank == 0 else "dimensional" if rank < full else "none"
+    out.starts_at_optimum = len(idx)
+    out.rank_set = dict(sorted(Counter(int(r) for r in ranks[idx]).items()))
+    # --- optima up to relabelling: centred Gram matrices, ‖ZZᵀ − Z'Z'ᵀ‖_F ≤ (2σ₁ + δ)δ + rounding per side
+    grams = zc[idx] @ zc[idx].transpose(-2, -1)
+    gtol = (2 * sv[idx, 0] + delta[idx]) * delta[idx] + n * float(tol.sum_of_products(g.dtype, k, float(sv.max()) ** 2))
+    ident = torch.arange(n, device=g.device)[None]
+    reps = cluster_grams(grams, gtol, ident)
+    out.distinct_labelled = len(reps)
+    if len(reps) > 1:
+        perms, complete = automorphisms(g)
+        inv = invariant_relabellings(obj, perms, z[bi], float(cand.ftol[bi]), seed)
+        out.relabellings = len(inv)
+        if not complete:
+            out.warnings.append(f"Aut(G) search stopped at {len(perms)} automorphisms: distinct optima may be over-counted")
+        reps = cluster_grams(grams, gtol, inv)
+    out.distinct_optima, out.starts_agree = len(reps), len(reps) == 1
+    # a continuum: f constant along a flat direction, or several Gram matrices at f⋆ (not relabellings) and
+    # flat directions at the optima (degenerate minima strung along a curve of minimisers)
+    flat_at_opt = cand.flat is not None and bool((cand.flat[idx] > 0).any())
+    out.continuum = cand.continuum or (len(reps) > 1 and flat_at_opt)
+    out.positives_coincide = out.positives_gap <= 2 * db + round_sv
     # --- Laplacian bottom eigenspace (on 1⊥), ties included
+    u_b = torch.linalg.svd(zcb, full_matrices=False)[0][:, :rank]
+    sin_tol = math.sqrt(max(rank, 1)) * db / max(float(sv[bi, rank - 1]) - db, tol.eps(g.dtype)) if rank else 0.0
     lam, vec = centred_eigh(laplacian(g))
     eig_round = float(tol.sum_of_products(g.dtype, n, float(lam[-1].abs()) + 1.0))
     if rank:
         m = int((lam <= lam[rank - 1] + eig_round).sum())
-        ub = u_all[best]
-        lres = float((ub - vec[:, :m] @ (vec[:, :m].T @ ub)).norm())
+        out.laplacian_residual = float((u_b - vec[:, :m] @ (vec[:, :m].T @ u_b)).norm())
         gaps = lam[m:] - lam[rank - 1]
-        ltol = sin_tol + (math.sqrt(rank) * eig_round / float(gaps.min()) if len(gaps) and float(gaps.min()) > 0 else 0.0) + eig_round
-        lap_ok: bool | None = lres <= ltol
-    else:
-        lres, ltol, lap_ok = 0.0, 0.0, None
-    out = GraphOptimum(spec.name, spec.kind, n, k, obj.batching, starts, fb, float(f.max() - f.min()), ftol,
-                       float(gn[best]), float(mu), delta, int(at_opt.sum()), len(reps), len(reps) == 1, normalises,
-                       [float(s) for s in sv[best]], thr, rank, full, collapse, gap, gap <= 2 * delta + round_sv,
-                       lres, ltol, lap_ok, z=zb.detach())
+        out.laplacian_tolerance = sin_tol + (math.sqrt(rank) * eig_round / float(gaps.min()) if len(gaps) and float(gaps.min()) > 0 else 0.0) + eig_round
+        out.laplacian_subspace = out.laplacian_residual <= out.laplacian_tolerance
     if spec.labels is not None and spec.kind != "augmentation":
         y = one_hot(spec.labels).to(g)
         hy = y - y.mean(0)
-        res = hy - (proj[best] @ hy if rank else 0.0)
+        res = hy - (u_b @ (u_b.T @ hy) if rank else 0.0)
         out.probe_residual = float(res.square().sum() / hy.square().sum())
-        out.probe_tolerance = (delta / max(float(sv[best, rank - 1]) - delta, tol.eps(g.dtype))) ** 2 + round_sv if rank else 0.0
+        out.probe_tolerance = (db / max(float(sv[bi, rank - 1]) - db, tol.eps(g.dtype))) ** 2 + round_sv if rank else 0.0
         out.probe_recovers = out.probe_residual <= out.probe_tolerance
-    _rotation(obj, out, zb, f[best], grad[best], seed)
     return out
 
 
