@@ -6,7 +6,9 @@ the variable once for the whole run. Nothing in ssl_props names ``cuda`` directl
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 
 import torch
 
@@ -39,3 +41,23 @@ def resolve_device(spec: str | torch.device | None = None) -> torch.device:
 def default_device() -> torch.device:
     """The device chosen for this run (see :func:`resolve_device`)."""
     return resolve_device(None)
+
+
+#: below this many elements per batched operation a torch op runs in microseconds, less than the
+#: intra-op pool's hand-off; measured on the project's 2-core CPU: the profile's tiny problems (S·N·K ≤ 2¹⁴)
+#: took 10-30x longer with torch's default 2 threads than with one (issue 20: NT-Xent 157-203 s vs 14 s)
+SMALL_PROBLEM_ELEMENTS = 1 << 20
+
+
+@contextlib.contextmanager
+def threads_for(elements: int) -> Iterator[int]:
+    """Choose torch's intra-op threads for a problem whose largest batched tensor has ``elements`` entries:
+    one thread below :data:`SMALL_PROBLEM_ELEMENTS` (thread hand-offs dominate there), torch's default above.
+    The previous setting is restored on exit; yields the number of threads used."""
+    before = torch.get_num_threads()
+    n = 1 if elements < SMALL_PROBLEM_ELEMENTS else before
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)

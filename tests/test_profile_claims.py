@@ -52,11 +52,13 @@ def test_claim3_vicreg_closed_form_and_rank(monkeypatch):
 
 
 def test_claim3_invariance_weight_moves_the_rank_threshold():
-    """rank = #{λ_k < β/γ}: on V = 2 (λ ∈ {0, 2}) γ = 0.4 keeps all K = 4 directions, γ = 1 keeps only null(L)."""
+    """rank = #{λ_k < β/γ}: on V = 2 (λ ∈ {0, 2}) γ = 0.4 keeps all K = 4 directions, γ = 1 keeps only null(L)
+    (rank N' − 1 = 2: the three components apart, positives together; collapse is counted per component, so
+    that is no collapse, and rank 1 would be dimensional)."""
     graphs = [aug(3, 2, 4)]
     low, high = run("vicreg_spectral", graphs, gamma=0.4), run("vicreg_spectral", graphs, gamma=1.0)
     assert (low.graphs[0].rank, low.graphs[0].collapse) == (4, "none")
-    assert (high.graphs[0].rank, high.graphs[0].collapse) == (2, "dimensional")
+    assert (high.graphs[0].rank, high.graphs[0].collapse, high.graphs[0].full_rank) == (2, "none", 2)
     assert all(v.status == "pass" for p in (low, high) for v in verdicts(p, "balestriero2022.claim3"))
 
 

@@ -34,6 +34,8 @@ def to_dict(p) -> dict[str, Any]:
             "dynamics_notes": p.dynamics_notes,
             "loop_integral": None if p.loop is None else {"stop_gradient": p.loop[0], "gradient": p.loop[1]},
             "verdicts": [v.to_dict() for v in p.verdicts],
+            "headline": headline_sentences(p),
+            "stop_gradient_verdict": getattr(p, "sg_verdict", None),
             "shares_profile_with": p.shares,
             "differs_from": p.differs,
         },
@@ -51,19 +53,66 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
+def _rank_cell(g) -> str:
+    status = getattr(g, "status", "optimum")
+    if status != "optimum":
+        return f"undetermined ({status})"
+    if getattr(g, "collapse_admitted", False):
+        return "none as a property of the loss (complete collapse is a minimiser)"
+    rs = getattr(g, "rank_set", None)
+    seen = "" if not rs or len(rs) < 2 else " — ranks at the optimal starts: " + ", ".join(f"{r} ({c})" for r, c in sorted(rs.items()))
+    return f"{g.rank}/{g.full_rank} ({g.collapse}){seen}"
+
+
 def _graph_rows(p) -> list[list[str]]:
     rows = []
     for g in p.graphs:
         sv = ", ".join(f"{s:.3g}" for s in g.singular_values)
+        cert = getattr(g, "certificate", "")
         rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} distinct, {g.starts_at_optimum}/{g.starts} starts at f*",
-                     f"{g.rank}/{g.full_rank} ({g.collapse})", f"[{sv}] > {g.rank_threshold:.2g}",
+                     _rank_cell(g), f"[{sv}] > {g.rank_threshold:.2g}",
                      str(g.positives_coincide), str(g.laplacian_subspace), str(g.probe_recovers), str(g.rotation_invariant),
-                     g.batching.split(" (")[0]])
+                     g.batching.split(" (")[0], cert])
     return rows
 
 
+def _dynamics_line(r) -> str:
+    if getattr(r, "diverged", False):
+        return f"diverged ({getattr(r, 'status', '')}); no collapse verdict"
+    amps = [round(sum(a[j] for a in r.amplitudes) / len(r.amplitudes), 4) for j in range(len(r.amplitudes[0]))]
+    scale_free = ""
+    if getattr(r, "collapse", None) is not None:
+        er = getattr(r, "effective_rank", None) or []
+        spec = ", ".join(f"{x:.2g}" for x in (getattr(r, "spectrum", None) or []))
+        scale_free = (f"collapse {r.collapse} (rank {r.rank} of {len(amps)}, effective rank "
+                      f"{sum(er) / max(len(er), 1):.3g}, σ_i(W)/σ_1(W) [{spec}]), ")
+    return (scale_free + f"‖W_T‖/‖W_0‖ max {max(r.norm_ratio):.3g} (‖W‖ → 0: {r.collapsed}), mean ‖W e_j‖ {amps}, "
+            f"survivors {r.survivors}, threshold interval {r.measured_threshold}, commutator {r.commutator_start:.2g} → "
+            f"{r.commutator:.2g}, batching {r.batching.split(' (')[0]}")
+
+
+def headline_sentences(p) -> list[str]:
+    """What the theory says about this loss, in sentences: collapse admitted, optima not attained or not
+    certified (graphs named), and the stop-gradient verdict of the dynamics."""
+    out = []
+    graphs = list(p.graphs)
+    admitted = [g.graph for g in graphs if getattr(g, "collapse_admitted", False)]
+    if graphs and len(admitted) == len(graphs):
+        out.append("the loss alone admits collapse: complete collapse is a global minimiser on every graph, so no rank is a "
+                   "property of the loss; only its training dynamics can prevent collapse")
+    elif admitted:
+        out.append("complete collapse is a global minimiser on " + "; ".join(admitted) + " (no rank reported there)")
+    for status in ("infimum not attained", "not converged"):
+        hit = [g.graph for g in graphs if getattr(g, "status", "optimum") == status]
+        if hit:
+            out.append(f"{status} on " + "; ".join(hit) + ": rank and the other verdicts are undetermined there")
+    if getattr(p, "sg_verdict", None):
+        out.append(p.sg_verdict)
+    return out
+
+
 _HEAD = ["graph", "loss ± spread", "optima", "rank (collapse)", "singular values > threshold",
-         "positives coincide", "Laplacian subspace", "probe recovers", "Z→ZQ invariant", "batching"]
+         "positives coincide", "Laplacian subspace", "probe recovers", "Z→ZQ invariant", "batching", "certificate"]
 
 
 def render(p, fmt: str = "text") -> str:
@@ -72,12 +121,17 @@ def render(p, fmt: str = "text") -> str:
     if fmt not in ("text", "markdown"):
         raise ValueError(f"format must be text, markdown or json, got {fmt!r}")
     c = to_dict(p)["counts"]
-    status = "PASSED" if p.passed else "FAILED"
+    if c["pass"] + c["fail"] == 0:
+        status = f"MEASURED: {c['measured']}, no theorem applies (no theorem's assumptions hold for this loss: nothing was checked)"
+    else:
+        status = f"{'PASSED' if p.passed else 'FAILED'} ({c['pass']} pass, {c['fail']} fail, {c['measured']} measured)"
     head = (f"ssl-props profile: {p.loss}{'(' + ', '.join(f'{k}={v}' for k, v in p.params.items()) + ')' if p.params else ''} "
-            f"[{p.form}] on {p.device}: {status} ({c['pass']} pass, {c['fail']} fail, {c['measured']} measured)")
+            f"[{p.form}] on {p.device}: {status}")
     loops = sorted({g.batching for g in p.graphs if g.batching != "vmap"})
     md = fmt == "markdown"
-    out = [f"# {head}" if md else head, ""]
+    out = [f"# {head}" if md else head]
+    out += [f"{'- ' if md else '  '}{line}" for line in headline_sentences(p)]
+    out.append("")
     out.append("## theory: optimum on relation graphs" if md else "theory: optimum on relation graphs (Balestriero & LeCun 2022)")
     if md:
         out += ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
@@ -91,10 +145,7 @@ def render(p, fmt: str = "text") -> str:
     if p.dynamics:
         out += ["", "## theory: linear dynamics" if md else "theory: linear dynamics (Tian 2021, Wang 2021, Terver 2025)"]
         for m, r in p.dynamics.items():
-            amps = [round(sum(a[j] for a in r.amplitudes) / len(r.amplitudes), 4) for j in range(len(r.amplitudes[0]))]
-            out.append(f"{'- ' if md else '  '}{m}: collapsed={r.collapsed}, ‖W_T‖/‖W_0‖ max {max(r.norm_ratio):.3g}, "
-                       f"mean ‖W e_j‖ {amps}, survivors {r.survivors}, threshold interval {r.measured_threshold}, "
-                       f"commutator {r.commutator_start:.2g} → {r.commutator:.2g}, batching {r.batching.split(' (')[0]}")
+            out.append(f"{'- ' if md else '  '}{m}: " + _dynamics_line(r))
         for n in p.dynamics_notes:
             out.append(f"{'- ' if md else '  '}note: {n}")
     out += ["", "## verdicts" if md else "verdicts"]

@@ -14,10 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import torch
 
-from ssl_props.device import resolve_device
+from ssl_props.device import resolve_device, threads_for
 from ssl_props.errors import InvalidArgument
-from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics, target_detached
+from ssl_props.profile.compare import SIGNATURE_FIELDS, compare_signatures, count_per_component, signature_of
+from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics
 from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
 from ssl_props.profile.report import SCHEMA, render, to_dict
 from ssl_props.profile.optimum import GraphOptimum, GraphSpec, default_graphs, optimise_on_graph
@@ -25,8 +27,6 @@ from ssl_props.profile.verdicts import Verdict, dynamics_verdicts, graph_verdict
 
 __all__ = ["Profile", "profile_loss", "SCHEMA", "SIGNATURE_FIELDS"]
 
-#: the per-graph measurements two profiles are compared on
-SIGNATURE_FIELDS = ("collapse", "rank", "positives_coincide", "laplacian_subspace", "probe_recovers", "rotation_invariant")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Profile:
     dynamics: dict[str, DynamicsResult] = field(default_factory=dict)
     dynamics_notes: list[str] = field(default_factory=list)
     loop: tuple[float, float] | None = None
+    sg_verdict: str | None = None  # the stop-gradient verdict of the dynamics, one sentence
     shares: list[str] = field(default_factory=list)  # references with the same signature on every graph
     differs: dict[str, list[str]] = field(default_factory=dict)  # reference -> "graph: field yours vs theirs"
     seconds: dict[str, float] = field(default_factory=dict)
@@ -53,7 +54,7 @@ class Profile:
         return not any(v.status == "fail" for v in self.verdicts)
 
     def signature(self) -> dict[str, dict[str, Any]]:
-        return {g.graph: {f: getattr(g, f) for f in SIGNATURE_FIELDS} for g in self.graphs}
+        return {g.graph: signature_of(g) for g in self.graphs}
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -74,22 +75,38 @@ def _positional(fn: Callable) -> tuple[str, ...]:
                  and p.default is p.empty)
 
 
-def _resolve(fn: Any, params: dict[str, Any], form: str | None) -> tuple[Callable, str, str, Reference | None, dict[str, Any]]:
-    """``(callable, name, form, reference, params)`` for a callable, a reference name or a registered loss name."""
+def _convention(fn: Callable, views: Any, shapes: tuple[int | None, int | None], dev: torch.device, name: str) -> Any:
+    """How the loss takes two views (the checker's pre-flight: ``pair``, ``pair:AXIS``, ``list``, ``stacked:AXIS``,
+    ``cat:AXIS``, ``kw:…``), so that the profile feeds it the way ``ssl-props check`` calls it."""
+    from ssl_props.checker.calling import PREFLIGHT_SHAPES, parse_views, run_preflight
+
+    conv = parse_views(views) if isinstance(views, str) or views is None else views
+    n, d = shapes
+    tried = [(n or a, d or b) for a, b in PREFLIGHT_SHAPES] if (n or d) else list(PREFLIGHT_SHAPES)
+    pf = run_preflight(fn, views=conv, dtype=torch.float64, shapes=tried, device=dev)
+    if pf.diagnosis:
+        raise ProfileFailure(f"step 'calling convention' for {name}: {pf.diagnosis}")
+    return pf.convention
+
+
+def _resolve(fn: Any, params: dict[str, Any], form: str | None, views: Any = None,
+             shapes: tuple[int | None, int | None] = (None, None), dev: torch.device | None = None,
+             ) -> tuple[Callable, str, str, Reference | None, dict[str, Any], Any]:
+    """``(callable, name, form, reference, params, convention)`` for a callable, a reference or a registered loss."""
     if isinstance(fn, str):
         if fn in REFERENCES:
             ref = REFERENCES[fn]
             unknown = set(params) - set(ref.params)
             if unknown:
                 raise InvalidArgument(f"unknown parameters {sorted(unknown)} for {fn}; it takes {sorted(ref.params)}")
-            return ref.bound(**params), fn, "graph", ref, {**ref.params, **params}
+            return ref.bound(**params), fn, "graph", ref, {**ref.params, **params}, None
         from ssl_props.losses import LOSSES
         if fn not in LOSSES:
             raise InvalidArgument(f"unknown loss {fn!r}: pass a callable, a spectral reference "
                                   f"({', '.join(REFERENCES)}) or a registered loss ({', '.join(sorted(LOSSES))})")
         info = LOSSES[fn]
         bound = functools.partial(info.fn, **params) if params else info.fn
-        return bound, fn, "predictor" if info.signature == ("p", "z") else "pair", None, dict(params)
+        return bound, fn, "predictor" if info.signature == ("p", "z") else "pair", None, dict(params), None
     if not callable(fn):
         raise InvalidArgument(f"fn must be a callable loss or a loss name, got {type(fn).__name__}")
     name = getattr(fn, "__name__", type(fn).__name__)
@@ -98,10 +115,19 @@ def _resolve(fn: Any, params: dict[str, Any], form: str | None) -> tuple[Callabl
         form = "predictor" if pos[:2] == ("p", "z") else "pair"
     if form not in ("pair", "graph", "predictor"):
         raise InvalidArgument(f"form must be 'pair' (fn(z1, z2)), 'predictor' (fn(p, z)) or 'graph' (fn(Z, G)), got form={form!r}")
-    if pos and len(pos) != 2:
-        raise InvalidArgument(f"{name} takes {len(pos)} required positional arguments {pos}; the profile calls "
-                              "fn(z1, z2), fn(p, z) or, with form='graph', fn(Z, G)")
-    return (functools.partial(fn, **params) if params else fn), name, form, None, dict(params)
+    bound = functools.partial(fn, **params) if params else fn
+    if form == "graph":
+        if pos and len(pos) != 2:
+            raise InvalidArgument(f"{name} takes {len(pos)} required positional arguments {pos}; form='graph' calls fn(Z, G)")
+        return bound, name, form, None, dict(params), None
+    if form == "predictor" and views is None:  # fn(p, z): the predictor output first, the target second
+        return bound, name, form, None, dict(params), None
+    conv = _convention(bound, views, shapes, dev or torch.device("cpu"), name)
+    if conv.kind != "pair" or conv.axis is not None:  # adapt once: the dynamics and the graphs call fn(a, b)
+        plain = bound
+        bound = functools.update_wrapper(lambda a, b: conv.call(plain, a, b), plain) if hasattr(plain, "__name__") else (
+            lambda a, b: conv.call(plain, a, b))
+    return bound, name, form, None, dict(params), conv
 
 
 def _progress(total: int, enabled: bool | None):
@@ -121,31 +147,44 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
                  graphs: list[GraphSpec] | None = None, sizes: str = "default", starts: int = 16, seed: int = 0,
                  dynamics: bool | None = None, dynamics_config: DynamicsConfig | None = None,
                  modes: tuple[str, ...] = MODES, compare: bool | tuple[str, ...] = True, device: Any = None,
-                 progress: bool | None = None) -> Profile:
+                 progress: bool | None = None, views: Any = None,
+                 shapes: tuple[int | None, int | None] = (None, None)) -> Profile:
     """Profile a loss against the theory.
 
-    ``fn``: ``fn(z1, z2) -> scalar`` (a pairwise loss), ``fn(p, z)`` (a predictor loss, target second; the
-    profile applies the stop-gradient itself), ``fn(Z, G)`` with ``form="graph"``, or a name: a spectral
-    reference (``vicreg_spectral``, ``simclr_graph``, ``barlow_twins_graph``: the registry's closed forms,
-    pass/fail) or a registered loss. ``params`` are keyword arguments of the loss.
+    ``fn``: ``fn(z1, z2) -> scalar`` (a pairwise loss, or any calling convention ``ssl-props check`` detects:
+    ``views="list"`` etc. pins it), ``fn(p, z)`` (a predictor loss, target second; the profile applies the
+    stop-gradient itself), ``fn(Z, G)`` with ``form="graph"``, or a name: a spectral reference
+    (``vicreg_spectral``, ``simclr_graph``, ``barlow_twins_graph``: the registry's closed forms, pass/fail) or a
+    registered loss. ``params`` are keyword arguments of the loss call (a class's constructor arguments are
+    for whoever constructs it: ``ssl-props profile --init``).
 
     Part 1 (every loss): the optimum on :func:`~ssl_props.profile.optimum.default_graphs` from ``starts``
-    random starts in one batched L-BFGS call. Part 2 (``dynamics``; default: every two-argument loss): the
-    linear model trained by GD through the loss for each target mode in ``modes``. ``compare``: name the
-    references whose graph profile this loss shares (``True``: all of :data:`REFERENCES`).
+    random starts in one batched L-BFGS call, the graphs fed as the batch the loss is trained on
+    (:mod:`ssl_props.profile.feeding`). Part 2 (``dynamics``; default: every two-argument loss): the linear
+    model trained by GD through the loss for each target mode in ``modes``. ``compare``: name the references
+    whose graph profile this loss shares (``True``: all of :data:`REFERENCES`). Torch runs one intra-op
+    thread on these small problems (:func:`ssl_props.device.threads_for`).
     Raises :class:`~ssl_props.profile.graph_losses.ProfileFailure` (an ``InvalidArgument``) with one line
     naming the step and the graph or seed when the loss cannot be optimised.
     """
     params = dict(params or {})
-    call, name, form, ref, params = _resolve(fn, params, form)
     if not isinstance(starts, int) or starts < 2:
         raise InvalidArgument(f"starts must be an int >= 2 (the agreement of starts needs two), got starts={starts!r}")
     dev = resolve_device(device)
     specs = graphs if graphs is not None else default_graphs(device=dev, sizes=sizes)
+    largest = max([starts * s.g.shape[0] * max(s.k, 1) for s in specs] + [1])
+    with threads_for(largest):
+        call, name, form, ref, params, _ = _resolve(fn, params, form, views, shapes, dev)
+        return _profile(call, name, form, ref, params, dev, specs, graphs is not None, sizes, starts, seed, dynamics,
+                        dynamics_config or DynamicsConfig(), modes, compare, progress)
+
+
+def _profile(call: Callable, name: str, form: str, ref: Reference | None, params: dict[str, Any], dev: torch.device,
+             specs: list[GraphSpec], custom_graphs: bool, sizes: str, starts: int, seed: int, dynamics: bool | None,
+             cfg: DynamicsConfig, modes: tuple[str, ...], compare: bool | tuple[str, ...], progress: bool | None) -> Profile:
     dynamics = form != "graph" if dynamics is None else dynamics
     if dynamics and form == "graph":
         raise InvalidArgument("dynamics=True needs a two-argument loss fn(p, z) or fn(z1, z2), not form='graph'")
-    cfg = dynamics_config or DynamicsConfig()
     refs = tuple(REFERENCES) if compare is True else tuple(compare or ())
     bar = _progress(len(specs) + (len(modes) + 1 if dynamics else 0) + len(refs), progress)
     prof = Profile(name, form, params, ref.name if ref else None, str(dev), [], [])
@@ -155,36 +194,23 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
         for spec in specs:
             bar.set_postfix_str(spec.name[:32])
             opt = optimise_on_graph(pair, spec, form="graph" if form == "graph" else "pair", starts=starts, seed=seed)
+            count_per_component(opt, spec)
             prof.graphs.append(opt)
             prof.verdicts += graph_verdicts(spec, opt, ref, params)
             bar.update()
         prof.seconds["graphs"] = time.perf_counter() - t0
         if dynamics:
             t0 = time.perf_counter()
-            predictor = "learned" if form == "predictor" else "identity"
-            if target_detached(call):
-                prof.dynamics_notes.append("the loss detaches its target inside: the no_stop_gradient mode cannot remove "
-                                           "that stop-gradient and measures the same dynamics as stop_gradient")
-            if predictor == "identity":
-                prof.dynamics_notes.append("a pairwise loss: trained without a predictor (W_p = I), as a contrast")
-            for mode in modes:
-                bar.set_postfix_str(f"dynamics {mode}")
-                prof.dynamics[mode] = run_dynamics(call, cfg, mode, device=dev, predictor=predictor)
-                bar.update()
-            prof.loop = loop_integral(call, cfg, device=dev)
-            bar.update()
-            prof.verdicts += dynamics_verdicts(prof.dynamics, cfg, is_l2_predictor_loss(call) and predictor == "learned", prof.loop)
+            _run_dynamics(prof, call, form, cfg, modes, dev, bar)
             prof.seconds["dynamics"] = time.perf_counter() - t0
         if refs:
             t0 = time.perf_counter()
-            mine = prof.signature()
             for r in refs:
                 bar.set_postfix_str(f"compare {r}")
-                theirs = _reference_signature(r, sizes, starts, str(dev)) if graphs is None else profile_loss(
+                theirs = _reference_signature(r, sizes, starts, str(dev)) if not custom_graphs else profile_loss(
                     r, graphs=specs, starts=starts, dynamics=False, compare=False, device=dev, progress=False).signature()
-                diff = [f"{gname}: {k} {mine[gname][k]} vs {theirs[gname][k]}" for gname in mine for k in SIGNATURE_FIELDS
-                        if mine[gname][k] != theirs[gname][k]]
                 if r != prof.reference:
+                    diff = compare_signatures(prof.signature(), theirs)
                     (prof.shares.append(r) if not diff else prof.differs.__setitem__(r, diff))
                 bar.update()
             prof.seconds["compare"] = time.perf_counter() - t0
@@ -197,3 +223,24 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
     finally:
         bar.close()
     return prof
+
+
+def _run_dynamics(prof: Profile, call: Callable, form: str, cfg: DynamicsConfig, modes: tuple[str, ...],
+                  dev: torch.device, bar: Any) -> None:
+    predictor = "learned" if form == "predictor" else "identity"
+    if predictor == "identity":
+        prof.dynamics_notes.append("a pairwise loss: trained without a predictor (W_p = I), as a contrast")
+    for mode in modes:
+        bar.set_postfix_str(f"dynamics {mode}")
+        prof.dynamics[mode] = run_dynamics(call, cfg, mode, device=dev, predictor=predictor)
+        bar.update()
+    prof.loop = loop_integral(call, cfg, device=dev)
+    bar.update()
+    try:
+        from ssl_props.profile.dynamics import stop_gradient_verdict
+    except ImportError:  # pragma: no cover - until the dynamics part provides it
+        stop_gradient_verdict = None
+    if stop_gradient_verdict is not None and len(prof.dynamics) > 1:
+        v = stop_gradient_verdict(prof.dynamics)
+        prof.sg_verdict = v if isinstance(v, str) else getattr(v, "sentence", str(v))
+    prof.verdicts += dynamics_verdicts(prof.dynamics, cfg, is_l2_predictor_loss(call) and predictor == "learned", prof.loop)

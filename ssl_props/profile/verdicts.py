@@ -51,6 +51,15 @@ def _v(theorem: str, what: str, where: str, hold: bool, why: str, ok: bool | Non
     return Verdict(theorem, what, where, hold, why, status, measured, predicted, tolerance)
 
 
+_NO_PARAMS = "a black-box loss implies no parameters of the reference, so nothing is predicted (see the comparison)"
+
+
+def _rank_measured(opt: GraphOptimum) -> Any:
+    """The rank, or why there is none (the optimiser's status: not converged, infimum not attained)."""
+    status = getattr(opt, "status", "optimum")
+    return opt.rank if status == "optimum" and opt.rank is not None else f"undetermined ({status})"
+
+
 def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, params: dict[str, float]) -> list[Verdict]:
     """The claims of Balestriero & LeCun 2022 on one graph (pass/fail when ``ref`` is the loss profiled)."""
     g, k, n = spec.g, spec.k, spec.g.shape[0]
@@ -59,17 +68,22 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
     out: list[Verdict] = []
     where = spec.name
     # claim 3: VICReg (spectral) closed form: loss value and rank #{λ_k < β/γ}
-    beta, gamma = params.get("beta", 1.0), params.get("gamma", 1.0)
+    certified = getattr(opt, "status", "optimum") == "optimum"
     kk = min(k, n - 1)
-    pred_rank = int((lam[:kk] < beta / gamma).sum())
+    if name == "vicreg_spectral":  # the reference's own β, γ; a black-box loss implies none
+        beta, gamma = params.get("beta", 1.0), params.get("gamma", 1.0)
+        pred_rank: int | None = int((lam[:kk] < beta / gamma).sum())
+        f_star: float | None = float(vicreg_closed_form_loss(g, kk, beta=beta, gamma=gamma))
+    else:
+        pred_rank, f_star = None, None
     hold = name == "vicreg_spectral" and k <= n - 1
     why = ("the loss is vicreg_spectral (quadratic variance penalty) and K ≤ N − 1" if hold else
-           "holds for vicreg_spectral with K ≤ N − 1 only" if name != "vicreg_spectral" else f"K = {k} > N − 1 = {n - 1}")
-    f_star = float(vicreg_closed_form_loss(g, kk, beta=beta, gamma=gamma))
+           f"holds for vicreg_spectral with K ≤ N − 1 only; {_NO_PARAMS}" if name != "vicreg_spectral" else f"K = {k} > N − 1 = {n - 1}")
     out.append(_v("balestriero2022.claim3", "optimal loss = Σ β(c_k − 1)² + 2γλ_k c_k, c_k = (1 − γλ_k/β)_+", where, hold, why,
-                  abs(opt.loss - f_star) <= opt.loss_tolerance, opt.loss, f_star, opt.loss_tolerance))
+                  certified and f_star is not None and abs(opt.loss - f_star) <= opt.loss_tolerance, opt.loss, f_star,
+                  opt.loss_tolerance))
     out.append(_v("balestriero2022.claim3", "rank of the optimum = #{k ≤ K: λ_k < β/γ}", where, hold, why,
-                  opt.rank == pred_rank, opt.rank, pred_rank, opt.rank_threshold))
+                  certified and opt.rank == pred_rank, _rank_measured(opt), pred_rank, opt.rank_threshold))
     # claim 7: SimCLR on the augmentation graph, K ≥ N' − 1: simplex, rank N' − 1, positives coincide
     if spec.kind == "augmentation":
         ns, nv = spec.n_samples, spec.n_views
@@ -77,11 +91,16 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
         why = "the loss is simclr_graph and K ≥ N' − 1" if hold else (
             "holds for simclr_graph only" if name != "simclr_graph" else f"K = {k} < N' − 1 = {ns - 1}")
         tau = params.get("tau", 0.5)
-        simplex = float(simclr_loss(simclr_simplex(ns, nv, max(k, ns - 1), device=g.device), g, tau=tau)) if k >= ns - 1 else None
+        simplex = (float(simclr_loss(simclr_simplex(ns, nv, max(k, ns - 1), device=g.device), g, tau=tau))
+                   if k >= ns - 1 and name == "simclr_graph" else None)  # a black-box loss implies no τ, no feeding
+        if name != "simclr_graph":
+            why += f"; {_NO_PARAMS}"
         out.append(_v("balestriero2022.claim7", "optimal loss = the regular simplex's", where, hold, why,
-                      simplex is not None and abs(opt.loss - simplex) <= opt.loss_tolerance, opt.loss, simplex, opt.loss_tolerance))
+                      certified and simplex is not None and abs(opt.loss - simplex) <= opt.loss_tolerance, opt.loss, simplex,
+                      opt.loss_tolerance))
         out.append(_v("balestriero2022.claim7", "rank pinned by G: rank = N' − 1, positives coincide in direction", where, hold, why,
-                      opt.rank == ns - 1 and opt.positives_coincide, {"rank": opt.rank, "positives_coincide": opt.positives_coincide},
+                      certified and opt.rank == ns - 1 and bool(opt.positives_coincide),
+                      {"rank": _rank_measured(opt), "positives_coincide": opt.positives_coincide},
                       {"rank": ns - 1, "positives_coincide": True}, opt.rank_threshold))
     # claim 8: Barlow Twins: zero loss iff K ≤ #components; rank ≤ #components
     comps = int(component_labels(g).max()) + 1
@@ -89,7 +108,8 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
     why = "the loss is barlow_twins_graph and K ≤ #components" if hold else (
         "holds for barlow_twins_graph only" if name != "barlow_twins_graph" else f"K = {k} > #components = {comps}")
     out.append(_v("balestriero2022.claim8", "zero loss, rank ≤ #components of G", where, hold, why,
-                  abs(opt.loss) <= opt.loss_tolerance and opt.rank <= comps, {"loss": opt.loss, "rank": opt.rank},
+                  certified and abs(opt.loss) <= opt.loss_tolerance and opt.rank is not None and opt.rank <= comps,
+                  {"loss": opt.loss, "rank": _rank_measured(opt)},
                   {"loss": 0.0, "rank_at_most": comps}, opt.loss_tolerance))
     if spec.labels is not None and spec.kind != "augmentation":
         y = one_hot(spec.labels).to(g)
@@ -99,7 +119,7 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
             why = ("vicreg_spectral with γ/β > 1/min n_c and K ≥ C − 1" if hold else
                    "holds for vicreg_spectral with γ/β > 1/min n_c and K ≥ C − 1 only")
             out.append(_v("balestriero2022.claim9", "aligned G: a linear probe on the optimum recovers the labels", where, hold,
-                          why, opt.probe_recovers, opt.probe_residual, 0.0, opt.probe_tolerance))
+                          why, opt.probe_recovers if certified else False, opt.probe_residual, 0.0, opt.probe_tolerance))
         else:  # claim 10
             hy = float((y - y.mean(0)).square().sum())
             small = name == "vicreg_spectral" and gamma / beta < 1 / float(lam[-1]) and k >= n - 1
@@ -110,8 +130,10 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
                    "rank pinned by G (SimCLR, BarlowTwins with K ≤ #components, or large-γ VICReg) on a matching across classes"
                    if pinned else
                    "holds for the spectral references only")
-            ok = abs(opt.probe_residual - pred) <= (opt.probe_tolerance or 0.0) + tol.sum_of_products(g.dtype, n * n, 1.0) if small else (
-                opt.probe_residual >= pred - 2 * math.sqrt(opt.probe_tolerance or 0.0) - tol.sum_of_products(g.dtype, n * n, 1.0))
+            res = opt.probe_residual
+            ok = certified and res is not None and (
+                abs(res - pred) <= (opt.probe_tolerance or 0.0) + tol.sum_of_products(g.dtype, n * n, 1.0) if small else
+                res >= pred - 2 * math.sqrt(opt.probe_tolerance or 0.0) - tol.sum_of_products(g.dtype, n * n, 1.0))
             out.append(_v("balestriero2022.claim10", "misaligned G: probe residual (relative) at the optimum", where, hold, why,
                           ok, opt.probe_residual, pred, opt.probe_tolerance))
     # claim 11: Z → ZQ
@@ -151,12 +173,14 @@ def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l
     out: list[Verdict] = []
     if "no_stop_gradient" in results:
         r = results["no_stop_gradient"]
+        ran, how = _no_sg_ran(r)
         for th in ("tian2021.thm2", "terver2025.lem4.3"):
-            out.append(_v(th, "without stop-gradient, ‖W‖ → 0 (collapse)", "no_stop_gradient", l2, why, r.collapsed,
-                          {"collapsed": r.collapsed, "norm_ratio_max": max(r.norm_ratio)}, True,
+            out.append(_v(th, "without stop-gradient, ‖W‖ → 0 (collapse)", "no_stop_gradient", l2 and ran,
+                          why if ran else f"the no-stop-gradient mode could not be run for this loss: {how}",
+                          r.collapsed and not _diverged(r), {"collapsed": r.collapsed, "norm_ratio_max": max(r.norm_ratio)}, True,
                           (1 - cfg.lr * cfg.eta) ** (cfg.steps / 2)))
     sg = results.get("stop_gradient")
-    if sg is not None:
+    if sg is not None and not _diverged(sg):
         out.append(_v("tian2021.thm3", "W_p and F = W X Wᵀ align: the relative commutator decays", "stop_gradient", l2, why,
                       sg.commutator < sg.commutator_start, {"start": sg.commutator_start, "end": sg.commutator},
                       "end < start"))
@@ -176,7 +200,27 @@ def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l
                       "stop_gradient", l2, why, loop[0] > tol.SAFETY * (loop[1] + tol.sum_of_products(torch.float64, 64, 1.0)),
                       {"sg_loop": loop[0], "gradient_loop": loop[1]}, "sg_loop > SAFETY·(gradient_loop + rounding)"))
     for mode, r in results.items():
-        out.append(_v("tian2021.thm2" if mode == "no_stop_gradient" else "tian2021.thm1",
-                      f"collapse with target mode {mode} (‖W‖ → 0)", mode, False, "a measurement in every mode", None,
-                      {"collapsed": r.collapsed, "survivors": r.survivors}, None))
+        theorem, what = _MODE_RESULT[mode]
+        measured = ({"diverged": True, "at": getattr(r, "status", "diverged")} if _diverged(r) else
+                    {"collapse": getattr(r, "collapse", None), "rank": getattr(r, "rank", None), "survivors": r.survivors})
+        out.append(_v(theorem, what, mode, False, "a measurement in every mode (scale-free: the spectrum of W/‖W‖)",
+                      None, measured, None))
     return out
+
+
+#: the result each target mode's collapse measurement is about
+_MODE_RESULT = {
+    "stop_gradient": ("tian2021.eq16", "collapse with a stop-gradient target (Eqn 16: directions past the threshold die)"),
+    "ema": ("tian2021.eq11", "collapse with an EMA target (Eqns 11-13)"),
+    "no_stop_gradient": ("tian2021.thm2", "collapse without stop-gradient (Thm 2: ‖W‖ → 0 for the L2 loss)"),
+}
+
+
+def _diverged(r: DynamicsResult) -> bool:
+    return bool(getattr(r, "diverged", False))
+
+
+def _no_sg_ran(r: DynamicsResult) -> tuple[bool, str]:
+    """Whether the no-stop-gradient mode differentiated through the target (``target_gradient`` says how or why not)."""
+    how = str(getattr(r, "target_gradient", "") or "")
+    return (not how.startswith(("none", "not", "cannot", "no "))), how

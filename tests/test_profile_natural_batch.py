@@ -1,0 +1,59 @@
+"""Issue 20, item 4: the profile feeds a two-view loss the batch it is trained on, and its minimal loss and rank
+set on the augmentation graphs agree with an independent optimiser on that batch (tests/independent_optimum.py:
+SciPy L-BFGS-B, its own starts, its own Hessian certificate)."""
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+
+from ssl_props.graphs import augmentation_graph
+from ssl_props.losses import LOSSES
+from ssl_props.profile.compare import count_per_component, signature_of
+from ssl_props.profile.feeding import feeding_for, natural_views
+from ssl_props.profile.optimum import GraphSpec, optimise_on_graph
+from tests.independent_optimum import minimise, natural_loss
+
+GRAPHS = [(3, 2, 4), (4, 2, 2), (2, 3, 3)]  # (N', V, K): K above, at and above N' − 1, two and three views
+LOSSES_UNDER_TEST = {"simclr": {"temperature": 0.5}, "dcl": {"temperature": 0.1}}
+
+
+def spec(ns: int, nv: int, k: int) -> GraphSpec:
+    return GraphSpec(f"aug {ns}x{nv} K={k}", "augmentation", augmentation_graph(ns, nv), k, torch.arange(ns).repeat(nv), ns, nv)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES_UNDER_TEST))
+@pytest.mark.parametrize("ns,nv,k", GRAPHS)
+def test_minimal_loss_and_rank_set_match_an_independent_optimiser(name, ns, nv, k):
+    fn = functools.partial(LOSSES[name].fn, **LOSSES_UNDER_TEST[name])
+    s = spec(ns, nv, k)
+    opt = optimise_on_graph(fn, s, starts=16)
+    count_per_component(opt, s)
+    ind = minimise(natural_loss(fn, ns, nv), ns * nv, k, normalises=True)
+    # both sides are certified minima of the same function: |f_a − f_b| ≤ (f_a − f⋆) + (f_b − f⋆), each bounded
+    # by its own certificate (the profile's loss_tolerance: SAFETY‖∇f‖²/(2μ) + rounding; SciPy's ‖∇f‖²/(2μ) + 64ε|f|)
+    assert abs(opt.loss - ind.loss) <= opt.loss_tolerance + ind.loss_bound, (opt.loss, ind.loss)
+    assert signature_of(opt)["rank_set"] == ind.ranks, (signature_of(opt), ind)
+
+
+def test_the_paper_feeding_gives_another_value_than_the_natural_batch():
+    """The check above can fail: NT-Xent fed every ordered positive pair (each image twice per argument, its own
+    negative) has another minimum on N' = 4, K = 2 (issue 20: 1.42454 vs 0.456141 on the natural batch)."""
+    fn = functools.partial(LOSSES["simclr"].fn, temperature=0.5)
+    s = spec(4, 2, 2)
+    pairs = optimise_on_graph(fn, s, starts=8, feeding=feeding_for(s.g, natural=False))
+    ind = minimise(natural_loss(fn, 4, 2), 8, 2, normalises=True, starts=6)
+    assert abs(pairs.loss - ind.loss) > pairs.loss_tolerance + ind.loss_bound
+
+
+@pytest.mark.parametrize("ns,nv", [(3, 2), (2, 3), (4, 5)])
+def test_natural_views_of_an_augmentation_graph_are_its_view_blocks(ns, nv):
+    views = natural_views(augmentation_graph(ns, nv))
+    assert views is not None and [v.tolist() for v in views] == [list(range(j * ns, (j + 1) * ns)) for j in range(nv)]
+
+
+def test_a_graph_that_is_not_a_union_of_equal_cliques_keeps_every_positive_pair():
+    g = augmentation_graph(3, 2)
+    g[0, 1] = g[1, 0] = 1.0  # one extra edge: the components are no longer cliques of one size
+    assert natural_views(g) is None and feeding_for(g).kind == "pairs"
