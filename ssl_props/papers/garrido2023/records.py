@@ -232,7 +232,8 @@ register(Theorem(
     statement="Every registered loss beyond Proposition 3.2's list shows the symmetry of the family it declares: "
               "sample-contrastive ones are invariant to centred rotations of embedding space and not to orthogonal "
               "sample mixing, dimension-contrastive ones the reverse, 'both' where a loss declares both (TCR-like, by "
-              "Sylvester), 'other' (W-MSE) neither; SimSiam and BYOL (no regulariser to classify) show the "
+              "Sylvester), 'other' (W-MSE; DINO and SwAV on logits / prototype scores; SIGReg and LeJEPA at fixed slices) "
+              "neither; SimSiam and BYOL (no regulariser to classify) show the "
               "sample-contrastive symmetry of their per-sample cosine. Each is also finite and invariant to a joint batch "
               "permutation and, where declared, to the view swap. Boundary cases: MMCR at λ = 0 is −‖C‖_* (both "
               "symmetries); W-MSE at batch = dim + 1 is mixing-invariant (whitened rows of equal norm).",

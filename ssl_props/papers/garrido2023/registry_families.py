@@ -17,6 +17,21 @@ invariances), and it must fit its declared ``family``:
   prevented by the predictor and the stop-gradient, not by the loss), but the symmetry applies to their only term,
   a per-sample cosine ``cos(p_i, z_i)`` (the diagonal of the cross Gram matrix): the sample-contrastive fingerprint.
 
+The losses of other shapes (issue 21) run in their registered *pair form* (``LossInfo.shape``); where the
+definition applies and where it does not:
+
+* KoLeo (per view), SupCon, MoCo / MoCo v3: functions of Gram matrices of normalised rows, sample-contrastive,
+  checked. SupCon runs at ``labels=None`` (SimCLR) and again at drawn labels (fingerprint only: a batch
+  permutation must permute the labels too); MoCo runs at ``queue=None`` (in-batch keys): a queue of past keys is
+  state that does not rotate with the drawn views, so ``L(q Q, k Q; queue)`` is not a symmetry of the call.
+* DINO and SwAV read logits / prototype scores through a softmax over coordinates (and Sinkhorn over the batch):
+  Definition 3.2 is about embeddings and classifies neither; the check confirms the declared ``neither`` on the
+  (student, teacher) / (s1, s2) arguments, at a zero DINO centre (the first step; a centre is state that would
+  have to transform with the views).
+* SIGReg and LeJEPA: for fixed random slices neither symmetry holds (rotation-invariant only in expectation over
+  the slices; the statistic reads every moment of the projections, not only the covariance): ``neither``,
+  checked. LeJEPA's λ is drawn in [0.01, 1]: at λ = 0 it is ``¼ mean (z1 − z2)²``, invariant to both groups.
+
 Every keyword parameter of a formula is drawn where :data:`PARAMS` names it (ranges around the registered
 ``param_grid``), otherwise taken from the loss's ``param_grid`` or left at its default.
 """
@@ -54,7 +69,12 @@ PARAMS: dict[str, st.SearchStrategy] = {
     "inv_coef": _f(1.0, 200.0), "tcr_eps": _f(0.1, 0.5), "t": _f(0.5, 2.0), "lam": _f(0.5, 2.0),
     "alpha": st.one_of(st.just(2.0), _f(1.0, 3.0)), "rho": _f(1.0, 16.0), "beta": _f(0.0, 1.0),
     "lambda_param": _f(0.1, 30.0), "mu_param": _f(0.1, 30.0), "nu_param": _f(0.01, 5.0), "symmetric": st.booleans(),
+    # issue 21's shapes: DINO's temperatures, SwAV's Sinkhorn, LeJEPA's SIGReg weight (> 0: at 0 both symmetries)
+    "teacher_temp": _f(0.02, 0.1), "student_temp": _f(0.05, 0.5), "epsilon": _f(0.03, 0.5),
+    "sinkhorn_iterations": st.integers(1, 5), "lamb": _f(0.01, 1.0),
 }
+#: drawn class labels for losses whose ``state`` names ``labels`` (two or three classes, every one used twice or more)
+_N_CLASSES = (2, 3)
 
 
 def covered() -> dict[str, LossInfo]:
@@ -139,6 +159,13 @@ def _fingerprint(info, fn, z1, z2, v, seed, where) -> None:
     if got != want:
         raise PropertyViolation(f"Def. 3.2 on the registry: {where} should show the {want} symmetry of its family "
                                 f"{info.family!r} but its fingerprint says {got}")
+    if "labels" in info.state:  # the same symmetry with class labels held fixed (they index samples, not features)
+        k = _N_CLASSES[seed % len(_N_CLASSES)]
+        labels = torch.arange(z1.shape[0]) % k
+        got = empirical_family(functools.partial(fn, labels=labels), z1, z2, seed)
+        if got != want:
+            raise PropertyViolation(f"Def. 3.2 on the registry: {where} with labels {labels.tolist()} should show the "
+                                    f"{want} symmetry of its family {info.family!r} but its fingerprint says {got}")
     if "embedding_rotation" in info.invariances:  # declared for all of O(d), not only Q 1 = 1 (row means kept)
         w = float(fn(*TRANSFORMS["embedding_rotation"](z1, z2, torch.Generator().manual_seed(seed))))
         if not abs(w - v) <= _rel(v):
