@@ -204,18 +204,29 @@ def certify_starts(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, grad: 
     return StartCertificates(mu, delta, certified, reason, free, grow)
 
 
-def ray_test(obj: GraphObjective, z: torch.Tensor, f: float, ftol: float,
-             scales: tuple[float, ...] = (1.0, 10.0, 100.0, 1000.0)) -> tuple[str, list[tuple[float, float]]]:
-    """``f(sZ)`` along the ray through ``Z`` (one point): ``"descends"`` when it is non-increasing in ``s`` and
-    ends below ``f − ftol`` (the infimum is approached as ``‖Z‖ → ∞``), ``"lower"`` when some ``sZ`` is below
-    ``f − ftol`` but the ray turns up again (a better point: not converged), else ``"flat or rises"``."""
+def ray_test(obj: GraphObjective, z: torch.Tensor, f: float,
+             scales: tuple[float, ...] = (1.0, 10.0, 100.0, 1000.0)) -> tuple[str, list[tuple[float, float]], float]:
+    """``f(sZ)`` along the ray through ``Z`` (one point), compared at the measured rounding floor: ``r_s`` =
+    SAFETY × the largest change of ``f(sZ)`` under four relative input perturbations of one unit roundoff
+    (the loss's own rounding at that point, whatever its terms) plus ``SAFETY·eps·|f(sZ)|``.
+
+    ``"descends"``: non-increasing in ``s`` (steps within ``r``) and ``f(1000Z) < f(Z) − r``: the loss keeps
+    falling as ``‖Z‖ → ∞``; ``"lower"``: some ``sZ`` below ``f − r`` but the ray turns up again (a better
+    point exists: not converged); else ``"flat or rises"``. Returns ``(kind, [(s, f(sZ))], r at s = 1)``."""
+    e = tol.eps(z.dtype)
+    gen = torch.Generator().manual_seed(3)
+    pert = 1 + e * torch.randn(4, *z.shape, generator=gen, dtype=torch.float64).to(z)
+    pts = torch.stack([c * z * torch.cat([torch.ones_like(pert[:1]), pert]) for c in scales])  # (C, 5, N, K)
     with torch.no_grad():
-        fs = obj(torch.stack([c * z for c in scales]))
-    vals = [(c, float(v)) for c, v in zip(scales, fs)]
-    finite = bool(torch.isfinite(fs).all())
-    d = fs[1:] - fs[:-1]
-    if finite and bool((d <= ftol).all()) and float(fs[-1]) < f - ftol:
-        return "descends", vals
-    if finite and float(fs.min()) < f - ftol:
-        return "lower", vals
-    return "flat or rises", vals
+        fs = obj(pts.reshape(-1, *z.shape)).reshape(len(scales), 5)
+    vals = [(c, float(v)) for c, v in zip(scales, fs[:, 0])]
+    if not bool(torch.isfinite(fs).all()):
+        return "flat or rises", vals, math.nan
+    r = tol.SAFETY * ((fs[:, 1:] - fs[:, :1]).abs().amax(1) + e * fs[:, 0].abs())
+    f_ray = fs[:, 0]
+    steps_ok = bool((f_ray[1:] - f_ray[:-1] <= torch.maximum(r[1:], r[:-1])).all())
+    if steps_ok and float(f_ray[-1]) < min(f, float(f_ray[0])) - float(r[0] + r[-1]):
+        return "descends", vals, float(r[0])
+    if bool((f_ray[1:] < f - (r[0] + r[1:])).any()):
+        return "lower", vals, float(r[0])
+    return "flat or rises", vals, float(r[0])

@@ -17,7 +17,7 @@ import torch
 
 from ssl_props.profile.graph_losses import GraphObjective
 
-__all__ = ["collapsed_losses", "sign_patterns", "MAX_ENUMERATION_NODES"]
+__all__ = ["collapsed_losses", "collapsed_point", "sign_patterns", "MAX_ENUMERATION_NODES"]
 
 #: 2^16 patterns of N ≤ 16 rows: one batched call of ~1 M entries
 MAX_ENUMERATION_NODES = 16
@@ -26,9 +26,9 @@ MAX_ENUMERATION_NODES = 16
 def collapsed_losses(obj: GraphObjective, n: int, k: int, like: torch.Tensor, seed: int = 0) -> dict[str, float | None]:
     """``{"rows_equal": min over 4 random repeated rows, "zero": f(0)}`` (``None`` where not finite or the loss
     raises there)."""
-    r = torch.randn(4, 1, k, generator=torch.Generator().manual_seed(seed + 41), dtype=torch.float64).to(like)
     out: dict[str, float | None] = {}
-    for name, z in (("rows_equal", r.expand(4, n, k)), ("zero", like.new_zeros(1, n, k))):
+    for name in ("rows_equal", "zero"):
+        z = collapsed_point(name, n, k, like, seed, batch=4 if name == "rows_equal" else 1)
         try:
             with torch.no_grad():
                 f = obj(z.contiguous())
@@ -38,6 +38,16 @@ def collapsed_losses(obj: GraphObjective, n: int, k: int, like: torch.Tensor, se
         fin = f[torch.isfinite(f)]
         out[name] = float(fin.min()) if len(fin) else None
     return out
+
+
+def collapsed_point(name: str, n: int, k: int, like: torch.Tensor, seed: int = 0, batch: int | None = None) -> torch.Tensor:
+    """The collapsed configurations: ``"rows_equal"`` (``batch`` random rows ``r`` repeated, ``(batch, N, K)``; the
+    first alone when ``batch`` is None) or ``"zero"``."""
+    if name == "zero":
+        return like.new_zeros(*(() if batch is None else (batch,)), n, k)
+    r = torch.randn(4, 1, k, generator=torch.Generator().manual_seed(seed + 41), dtype=torch.float64).to(like)
+    z = r.expand(4, n, k).contiguous()
+    return z[0] if batch is None else z[:batch]
 
 
 def sign_patterns(obj: GraphObjective, n: int, like: torch.Tensor, rounding: float,

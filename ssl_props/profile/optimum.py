@@ -33,7 +33,7 @@ from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, label_graph, laplacian, one_hot
 from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure, graph_objective
 from ssl_props.profile.certify import certify_starts, ray_test, symmetries
-from ssl_props.profile.landscape import MAX_ENUMERATION_NODES, collapsed_losses, sign_patterns
+from ssl_props.profile.landscape import MAX_ENUMERATION_NODES, collapsed_losses, collapsed_point, sign_patterns
 from ssl_props.profile.relabel import automorphisms, cluster_grams, invariant_relabellings
 from ssl_props.spectral import centred_eigh, lbfgs
 
@@ -249,12 +249,17 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
         cand = _from_lbfgs(obj, z, f, grad, sym, rounding, scale)
     collapsed = collapsed_losses(obj, n, k, g, seed)
     status, certificate, ray = _status(obj, cand, collapsed, warnings, float(z0.flatten(1).norm(dim=1).median()))
-    out = _measure(obj, spec, cand, sym, status, certificate, seed, starts)
+    fb_c = float(cand.f.min())
+    ftol_c = float(cand.ftol[int(cand.f.argmin())])
+    at_collapse = [name for name, v in collapsed.items() if v is not None and v <= fb_c + ftol_c]
+    collapsed_z = collapsed_point(at_collapse[0], n, k, g, seed) if status == "optimum" and at_collapse else None
+    out = _measure(obj, spec, cand, sym, status, certificate, seed, starts, collapsed_z)
     out.method, out.nonsmooth, out.ray_losses, out.collapsed_loss = method, nonsmooth, ray, collapsed
     out.warnings = warnings + out.warnings
     if status == "optimum":
-        low = [v for v in collapsed.values() if v is not None]
-        out.collapse_admitted = bool(low) and min(low) <= out.loss + out.loss_tolerance
+        out.collapse_admitted = bool(at_collapse)
+        if at_collapse:  # complete collapse is a minimiser too: its rank (0) belongs to the set
+            out.rank_set = dict(sorted({**out.rank_set, 0: out.rank_set.get(0, 0) + 1}.items()))
     fb, gb = _value_grad(obj, out.z[None], "rotation invariance")
     _rotation(obj, out, out.z, fb[0], gb[0], seed)
     return out
@@ -265,11 +270,12 @@ def _status(obj: GraphObjective, cand: _Candidates, collapsed: dict[str, float |
     """``(status, certificate, ray values)`` of the best candidate (module docstring: the order of the tests)."""
     bi = int(cand.f.argmin())
     zb, fb, ftol = cand.z[bi], float(cand.f[bi]), float(cand.ftol[bi])
-    ray, vals = ray_test(obj, zb, fb, ftol)
+    ray, vals, r = ray_test(obj, zb, fb)
     if ray == "descends":
         return ("infimum not attained", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + " for s = "
-                + ", ".join(f"{s:g}" for s, _ in vals) + f": the loss decreases along the ray (‖Z‖: {z_start_norm:.3g} at the "
-                f"starts, {float(zb.norm()):.3g} at the best point), its infimum is approached as ‖Z‖ → ∞", vals)
+                + ", ".join(f"{s:g}" for s, _ in vals) + f" (rounding floor {r:.2g}): the loss decreases along the ray "
+                f"(‖Z‖: {z_start_norm:.3g} at the starts, {float(zb.norm()):.3g} at the best point), its infimum is approached "
+                "as ‖Z‖ → ∞", vals)
     low = [v for v in collapsed.values() if v is not None]
     if low and min(low) < fb - ftol:
         return ("not converged", f"complete collapse has a lower loss ({min(low):.6g}) than the best start ({fb:.6g} ± {ftol:.2g})",
@@ -281,8 +287,31 @@ def _status(obj: GraphObjective, cand: _Candidates, collapsed: dict[str, float |
     return "optimum", cand.certificate, vals
 
 
+def _segment_at_optimum(obj: GraphObjective, points: list[torch.Tensor], f_star: float, ftol: float,
+                        sym: tuple[str, ...]) -> bool:
+    """Whether ``f`` stays within ``ftol`` of ``f⋆`` at ``t = 1/4, 1/2, 3/4`` of the segment from the first point to
+    any other (rows normalised when the loss normalises them; each rotated onto the first by orthogonal Procrustes when ``Z → ZQ`` is a symmetry): a segment of
+    minimisers, i.e. a continuum. One batched call."""
+    if len(points) < 2:
+        return False
+    if "row_scale" in sym:  # the loss sees directions only: segments between unit rows
+        points = [torch.nn.functional.normalize(p, dim=-1) for p in points]
+    a = points[0]
+    ends = []
+    for b in points[1:]:
+        if "rotation" in sym:
+            u, _, vh = torch.linalg.svd(b.T @ a)
+            b = b @ (u @ vh)
+        ends.append(b)
+    t = torch.tensor([0.25, 0.5, 0.75], dtype=a.dtype, device=a.device)[:, None, None, None]
+    pts = ((1 - t) * a + t * torch.stack(ends)).reshape(-1, *a.shape)
+    with torch.no_grad():
+        fs = obj(pts).reshape(3, len(ends))
+    return bool(((fs - f_star).abs() <= ftol).all(0).any())
+
+
 def _measure(obj: GraphObjective, spec: GraphSpec, cand: _Candidates, sym: tuple[str, ...], status: str, certificate: str,
-             seed: int, starts: int) -> GraphOptimum:
+             seed: int, starts: int, collapsed_z: torch.Tensor | None = None) -> GraphOptimum:
     """Rank, collapse, positives, Laplacian subspace, probe and optima up to relabelling at a certified optimum."""
     g, k = spec.g, spec.k
     n = g.shape[0]
@@ -329,10 +358,11 @@ def _measure(obj: GraphObjective, spec: GraphSpec, cand: _Candidates, sym: tuple
             out.warnings.append(f"Aut(G) search stopped at {len(perms)} automorphisms: distinct optima may be over-counted")
         reps = cluster_grams(grams, gtol, inv)
     out.distinct_optima, out.starts_agree = len(reps), len(reps) == 1
-    # a continuum: f constant along a flat direction, or several Gram matrices at f⋆ (not relabellings) and
-    # flat directions at the optima (degenerate minima strung along a curve of minimisers)
+    # a continuum: f constant along a flat direction, several Gram matrices at f⋆ with flat directions there, or
+    # f⋆ all along the segment between two distinct optima (rotation-aligned) or between an optimum and collapse
     flat_at_opt = cand.flat is not None and bool((cand.flat[idx] > 0).any())
-    out.continuum = cand.continuum or (len(reps) > 1 and flat_at_opt)
+    out.continuum = cand.continuum or (len(reps) > 1 and flat_at_opt) or _segment_at_optimum(
+        obj, [z[idx[i]] for i in reps] + ([collapsed_z] if collapsed_z is not None else []), fb, float(cand.ftol[bi]), sym)
     out.positives_coincide = out.positives_gap <= 2 * db + round_sv
     # --- Laplacian bottom eigenspace (on 1⊥), ties included
     u_b = torch.linalg.svd(zcb, full_matrices=False)[0][:, :rank]

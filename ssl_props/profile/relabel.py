@@ -62,17 +62,19 @@ def invariant_relabellings(obj: GraphObjective, perms: torch.Tensor, like: torch
 
 
 def cluster_grams(grams: torch.Tensor, tols: torch.Tensor, perms: torch.Tensor) -> list[int]:
-    """Greedy clustering of Gram matrices ``(S, N, N)`` up to the relabellings ``perms`` (``(A, N)``, identity
-    included): start ``i`` joins representative ``r`` when ``min_π ‖P_π G_i P_πᵀ − G_r‖_F ≤ tols[i] + tols[r]``.
-    Returns the representatives' indices (their number is the number of distinct optima)."""
-    reps: list[int] = []
-    for i in range(grams.shape[0]):
-        if not reps:
-            reps.append(i)
-            continue
-        moved = grams[i][perms[:, :, None], perms[:, None, :]]  # (A, N, N)
-        r = torch.tensor(reps, device=grams.device)
-        dist = (moved[:, None] - grams[r][None]).flatten(2).norm(dim=-1).amin(0)  # (R,)
-        if not bool((dist <= tols[i] + tols[r]).any()):
-            reps.append(i)
-    return reps
+    """Optima among Gram matrices ``(S, N, N)`` up to the relabellings ``perms`` (``(A, N)``, identity included):
+    ``i ~ j`` when ``min_π ‖P_π G_i P_πᵀ − G_j‖_F ≤ tols[i] + tols[j]``; the optima are the connected
+    components of ``~`` (its transitive closure, so the count can only fall as relabellings are added).
+    Returns one representative index per component (their number is the number of distinct optima)."""
+    s = grams.shape[0]
+    near = torch.zeros(s, s, dtype=torch.bool, device=grams.device)
+    for i in range(s):  # (A, S, N, N) per start: memory stays O(A·S·N²)
+        moved = grams[i][perms[:, :, None], perms[:, None, :]]
+        dist = (moved[:, None] - grams[None]).flatten(2).norm(dim=-1).amin(0)
+        near[i] = dist <= tols[i] + tols
+    near |= near.T.clone()
+    reach = near | torch.eye(s, dtype=torch.bool, device=grams.device)
+    for _ in range(max(s - 1, 0).bit_length()):  # transitive closure by repeated squaring
+        reach = reach | ((reach.double() @ reach.double()) > 0)
+    first = reach.double().argmax(1)  # smallest index in each component
+    return sorted(set(int(i) for i in first))
