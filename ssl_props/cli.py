@@ -29,13 +29,14 @@ def render_list(theorems: tuple[Theorem, ...], fmt: str) -> str:
         for ts in papers.values():
             p = ts[0].paper
             out += [f"## {p.cite()}", "", f"[arXiv:{p.arxiv}]({p.url})", "",
-                    "| id | result | kind | statement | symbolic | numeric | necessity | related |",
-                    "|---|---|---|---|---|---|---|---|"]
+                    "| id | result | kind | statement | symbolic | numeric | necessity | related | oracle (external side) |",
+                    "|---|---|---|---|---|---|---|---|---|"]
             for t in ts:
                 c = _check_counts(t)
                 stmt = t.statement.replace("|", "\\|")
+                oracles = "; ".join(dict.fromkeys(k.oracle for k in t.checks if k.oracle)).replace("|", "\\|")
                 out.append(f"| `{t.id}` | {t.number} | {t.kind} | {stmt} | {c['symbolic']} | {c['numeric']} | "
-                           f"{c['necessity']} | {', '.join(f'`{r}`' for r in t.related)} |")
+                           f"{c['necessity']} | {', '.join(f'`{r}`' for r in t.related)} | {oracles} |")
             out.append("")
         return "\n".join(out)
     lines = []

@@ -73,6 +73,7 @@ class Check:
     run: Callable[..., Any]
     doc: str = ""  # one line: what is checked
     assumption: str | None = None  # necessity checks: the assumption that is dropped
+    oracle: str | None = None  # the independent (external) side of the comparison: "scikit-learn spectral_embedding", ...
 
     def __post_init__(self) -> None:
         if self.kind == "necessity" and not self.assumption:
@@ -111,7 +112,7 @@ class Theorem:
             "assumptions": list(self.assumptions),
             "related": list(self.related),
             "provenance": self.provenance,
-            "checks": [{"kind": c.kind, "name": c.name, "doc": c.doc, "assumption": c.assumption}
+            "checks": [{"kind": c.kind, "name": c.name, "doc": c.doc, "assumption": c.assumption, "oracle": c.oracle}
                        for c in self.checks],
         }
 

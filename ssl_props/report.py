@@ -50,6 +50,7 @@ class CheckRecord:
     seconds: float
     counterexample: str | None = None  # what a necessity check found
     message: str | None = None  # why the check failed (the claim, both sides, the shrunk input)
+    oracle: str | None = None  # the independent side the check compares with (Check.oracle), None if not declared
 
 
 @dataclass
@@ -83,7 +84,8 @@ def run_recorded(theorem: Theorem, check: Check) -> tuple[CheckRecord, BaseExcep
     dt = time.perf_counter() - t0
     ok = err is None
     record = CheckRecord(check_id(theorem, check), theorem.id, check.kind, check.name, check.assumption, ok,
-                         counter.n, round(dt, 4), str(out) if (ok and check.kind == "necessity") else None, msg)
+                         counter.n, round(dt, 4), str(out) if (ok and check.kind == "necessity") else None, msg,
+                         check.oracle)
     return record, err
 
 
@@ -191,6 +193,11 @@ def render_markdown(report: dict[str, Any]) -> str:
                 if c["kind"] == "necessity":
                     out.append(f"| `{c['id']}` | {_cell(c['assumption'])} | "
                                f"{_cell(c['counterexample'] if c['passed'] else 'FAILED: ' + (c['message'] or ''), 300)} |")
+        oracles = [c for t in ts for c in t["checks"] if c.get("oracle")]
+        if oracles:
+            out += ["", "Oracles: the independent side each check compares with.", "",
+                    "| id | oracle | verdict |", "|---|---|---|"]
+            out += [f"| `{c['id']}` | {_cell(c['oracle'], 300)} | {'PASS' if c['passed'] else '**FAIL**'} |" for c in oracles]
         failed = [c for t in ts for c in t["checks"] if not c["passed"]]
         if failed:
             out += ["", "### Failures", ""]

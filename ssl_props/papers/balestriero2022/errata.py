@@ -12,6 +12,8 @@ from __future__ import annotations
 from ssl_props.papers.balestriero2022 import derivations as sym
 from ssl_props.papers.balestriero2022 import linear_regime as lin
 from ssl_props.papers.balestriero2022 import printed_statements as ps
+from ssl_props.papers.balestriero2022.oracle_existing import check_scipy_pencil_bt
+from ssl_props.papers.balestriero2022.oracles import SCIPY_EIGH
 from ssl_props.papers.balestriero2022.records import PAPER, _sym  # one way to turn a derivation into a check
 from ssl_props.registry import Check, Theorem, register
 
@@ -115,9 +117,11 @@ register(Theorem(
     assumptions=(A_RANGE,), related=("balestriero2022.claim5", "balestriero2022.claim7", "balestriero2022.claim8"),
     checks=(Check("numeric", "closed_forms", lin.check_linear_closed_forms,
                   "zero BT loss at W⋆, SimCLR simplex value at X⁺Z, and L_BT(XW) ≥ Kμ₁² for random W"),
+            Check("numeric", "scipy_pencil", check_scipy_pencil_bt, "pencil (XᵀLX, XᵀDX) eigenpairs vs scipy eigh",
+                  oracle=SCIPY_EIGH),
             Check("necessity", "indicators_not_in_range", lin.necessity_indicators_in_range,
                   "generic X: μ₁ > 0, no zero loss", assumption=A_RANGE)),
     provenance="the abstract [V] promises closed-form optimal parameters in the linear regime 'for each method'; the "
                "paper's statements were not seen; these forms (from claim7/claim8's characterisations) are DERIVED here. "
-               "The BarlowTwins ↔ CCA and SimCLR ↔ MDS/ISOMAP equivalences are not encoded (not derivable here without "
-               "the paper's definitions)"))
+               "BarlowTwins ↔ CCA is encoded in claims 16-17 and remark-bt-cca-basis, SimCLR ↔ MDS/ISOMAP in claims "
+               "18-19, definition-isomap and remark-simclr-isomap (against scikit-learn)"))

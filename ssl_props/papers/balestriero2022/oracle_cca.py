@@ -29,7 +29,7 @@ from ssl_props.properties import PropertyViolation, assert_close, assert_leq, fi
 from ssl_props.spectral import barlow_twins_loss, convergence_tolerances, curvature, lbfgs
 from ssl_props.strategies import SEEDS
 
-SK_CCA = "scikit-learn CCA (NIPALS, scale=False, tol=1e-15)"
+SK_CCA = o.SK_CCA
 TINY = 1e-300  # the registered loss's batch-norm ε: exact standardisation in float64
 
 
@@ -146,7 +146,8 @@ def two_view_bt(z1: torch.Tensor, z2: torch.Tensor, alpha: float) -> torch.Tenso
     return (d - 1).square().sum(-1) + alpha * (c.square().sum((-2, -1)) - d.square().sum(-1))
 
 
-def bt_minimum(x1: torch.Tensor, x2: torch.Tensor, k: int, alpha: float, seed: int, *, whiten_fn=whiten):
+def bt_minimum(x1: torch.Tensor, x2: torch.Tensor, k: int, alpha: float, seed: int, *, whiten_fn=whiten,
+               starts: int = STARTS):
     """Batched L-BFGS of BT over (A1, A2), Z_v = whiten_fn(X_v)·polar(A_v) (``whiten_fn=None``: Z_v = X_v A_v, free).
     Returns (values, ‖∇f‖, fun, params)."""
     d1 = x1.shape[1]
@@ -155,7 +156,7 @@ def bt_minimum(x1: torch.Tensor, x2: torch.Tensor, k: int, alpha: float, seed: i
     else:
         w1, w2 = whiten_fn(x1), whiten_fn(x2)
         fun = lambda p: two_view_bt(w1 @ polar(p[..., :d1, :]), w2 @ polar(p[..., d1:, :]), alpha)  # noqa: E731
-    p, gn, _ = lbfgs(fun, randn(seed, STARTS, d1 + x2.shape[1], k), gtol=GTOL, max_iter=400)
+    p, gn, _ = lbfgs(fun, randn(seed, starts, d1 + x2.shape[1], k), gtol=GTOL, max_iter=400)
     return fun(p), gn, fun, p
 
 
@@ -176,7 +177,7 @@ def check_whitened_bt(*, whiten_fn=whiten, loss=None, oracle=o.cca) -> None:
     SAFETY‖∇f‖²/(2μ) + rounding."""
     bt = loss or get_loss("barlow_twins")
 
-    @settings(fidelity_settings(), max_examples=3)  # one batched L-BFGS + a Hessian per example (~0.3 s)
+    @settings(fidelity_settings(), max_examples=2)  # one batched L-BFGS + a Hessian per example (~0.5 s)
     @given(st.integers(1, 2), st.sampled_from((1.0, 2.0, 5.0)), SEEDS)
     def prop(k: int, alpha: float, seed: int) -> None:
         x1, x2 = views(40, 4, 5, seed % 2**31)
@@ -209,7 +210,7 @@ def _below(whiten_fn, alpha: float, k: int, what: str) -> str:
         x1, x2 = views(40, 4, 5, seed)
         rho = o.cca(x1, x2, 4)["rho"]
         target = float(((1 - rho[:k]) ** 2).sum())
-        f, gn, fun, p = bt_minimum(x1, x2, k, alpha, seed, whiten_fn=whiten_fn)
+        f, gn, fun, p = bt_minimum(x1, x2, k, alpha, seed, whiten_fn=whiten_fn, starts=2)  # one certified point below suffices
         best, ftol = _certified_gap(f, gn, fun, p, k)
         seen[seed] = (best, target)
         return best < target - 1e3 * ftol - 1e-6

@@ -25,7 +25,7 @@ from ssl_props.spectral import (barlow_twins_closed_form, centred_eigh, laplacia
                                 simclr_simplex, vicreg_closed_form, vicreg_linear_closed_form)
 from ssl_props.strategies import SEEDS
 
-SK_LE = "scikit-learn spectral_embedding (ARPACK, drop_first=False)"
+SK_LE = o.SK_LE
 
 
 def _with_ones(z: torch.Tensor) -> np.ndarray:

@@ -26,7 +26,7 @@ from ssl_props.properties import PropertyViolation, assert_close, assert_leq, fi
 from ssl_props.spectral import curvature, lbfgs, simclr_loss, simclr_simplex
 from ssl_props.strategies import SEEDS
 
-SK_MDS = "scikit-learn ClassicalMDS(metric='precomputed')"
+SK_MDS = o.SK_MDS
 
 
 def _close0(value: float, bound: float, claim: str, inputs, name: str = "largest principal angle") -> None:
@@ -65,7 +65,7 @@ def check_scl_mds(*, closed_form=scl_closed_form, loss=spectral_contrastive_g, o
     """Connected weighted G: L(Z) = ‖Ā − FFᵀ‖² − ‖Ā‖² on random Z; L(Z⋆) = −Σλ_k(Ā)² and a batched L-BFGS reaches no
     lower value; span(Z⋆) = sklearn's spectral_embedding(norm_laplacian=True, drop_first=False). Tolerances: rounding of
     N²K products; angle ≤ κ(D^{1/2})·(davis_kahan/2 + residual_angle) on Ā."""
-    @settings(fidelity_settings(), max_examples=6)
+    @settings(fidelity_settings(), max_examples=4)  # one batched L-BFGS per example
     @given(weighted_graphs((5, 10)), st.integers(1, 3), SEEDS)
     def prop(g: torch.Tensor, k: int, seed: int) -> None:
         n = g.shape[0]
@@ -82,7 +82,7 @@ def check_scl_mds(*, closed_form=scl_closed_form, loss=spectral_contrastive_g, o
         zs = closed_form(g, k)
         fmin = torch.tensor(-float((lam[:k] ** 2).sum()), dtype=g.dtype, device=g.device)
         assert_close(loss(zs, g), fmin, r, claim="L(Z⋆) = −Σ_{k≤K} λ_k(Ā)² (Eckart–Young)", inputs=g)
-        zo, _, _ = lbfgs(lambda v: loss(v, g), randn(seed % 2**31 + 1, STARTS, n, k), gtol=GTOL, max_iter=300)
+        zo, _, _ = lbfgs(lambda v: loss(v, g), randn(seed % 2**31 + 1, STARTS, n, k), gtol=GTOL, max_iter=150)
         assert_leq(fmin.expand(STARTS), loss(zo, g), r, claim="no optimised Z goes below −Σλ_k(Ā)²",
                    names=("−Σλ²", "L-BFGS value"), inputs=g)
         emb = oracle(g, k, normalised=True)
@@ -309,5 +309,4 @@ def necessity_circulant() -> str:
     a, bound = simclr_vs_isomap(cycle_graph(12), 0)
     if not a <= bound:
         raise PropertyViolation(f"cycle C12: SimCLR vs ISOMAP angle {a:.3g} > tolerance {bound:.3g}")
-    ag, _ = simclr_vs_isomap(grid_graph(3, 4), 0)
-    return f"cycle C12, τ = 0.5, K = 2: angle {a:.2g} rad ≤ {bound:.2g} (grid 3×4: {ag:.3g} rad)"
+    return f"cycle C12, τ = 0.5, K = 2: angle {a:.2g} rad ≤ tolerance {bound:.2g} (circulant: both give the first Fourier pair)"

@@ -30,6 +30,12 @@ from ssl_props import tolerances as tol
 from ssl_props.errors import InvalidArgument
 
 REQUIRE_ENV = "SSL_PROPS_REQUIRE_SKLEARN"
+# the independent side of each check, as the report lists it (Check.oracle)
+SK_LE = "scikit-learn spectral_embedding (ARPACK, drop_first=False)"
+SK_MDS = "scikit-learn ClassicalMDS(metric='precomputed')"
+SK_CCA = "scikit-learn CCA (NIPALS, scale=False, tol=1e-15)"
+SCIPY_EIGH = "scipy.linalg.eigh(a, b) (LAPACK generalised symmetric-definite)"
+LBFGS = "batched L-BFGS (ours), certified by ‖∇f‖ and the Hessian's curvature"
 CCA_TOL = 1e-15  # NIPALS stopping rule on ‖Δw‖² (sklearn's `tol`): weights settle to √CCA_TOL ≈ 3e-8 per step
 
 
