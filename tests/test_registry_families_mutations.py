@@ -14,8 +14,11 @@ from ssl_props.papers.garrido2023 import registry_families as rf
 from .helpers import violation_of
 from .test_registered_loss_mutations import _patch_loss, first_failure  # noqa: F401  (the house fixture)
 
-cr, contrastive, hyper, vic, white = (importlib.import_module(f"ssl_props.losses.{m}")
-                                      for m in ("coding_rate", "contrastive", "hypersphere", "vicreg", "whitening"))
+cr, contrastive, hyper, vic, white, reg, queue_mod, supervised = (
+    importlib.import_module(f"ssl_props.losses.{m}")
+    for m in ("coding_rate", "contrastive", "hypersphere", "vicreg", "whitening", "regularisers", "queue", "supervised"))
+_QUEUE_LOGITS = queue_mod.queue_logits
+_SUPCON = supervised.supcon
 
 
 def emp_ssl_cos_dim0(z1, z2, *, tcr_eps=0.2, inv_coef=200.0, gather_distributed=False):
@@ -77,6 +80,24 @@ def align_uniform_first_view(z1, z2, *, t=1.0, lam=1.0, alpha=2.0, gather_distri
     return hyper.alignment(x, y, alpha) + lam * hyper.uniformity(x, t)  # uniformity of the first view only
 
 
+def koleo_normalised_over_batch(z, eps):
+    """KoLeo with each feature normalised over the batch instead of each row: not a function of the Gram matrix."""
+    x = F.normalize(z, dim=0, eps=eps)
+    cos = (x @ x.T).masked_fill(torch.eye(x.shape[0], dtype=torch.bool), -3.0)
+    return -torch.log(torch.linalg.vector_norm(x - x[cos.argmax(-1)], dim=-1) + eps).mean()
+
+
+def _rolled_logits(q, k, qu):
+    """MoCo whose positive of q_i is k_(i−1): a joint batch permutation moves it."""
+    return _QUEUE_LOGITS(q, torch.roll(k, 1, 0), qu)
+
+
+def _supcon_standardised(z1, z2, *, labels=None, temperature=0.1, gather_distributed=False):
+    """SupCon on per-feature standardised views: with labels held fixed it reads the covariance's diagonal too."""
+    from ssl_props.losses.barlow_twins import standardize
+    return _SUPCON(standardize(z1), standardize(z2), labels=labels, temperature=temperature)
+
+
 # (loss, how to apply the mutant, check that must fail, words its message must contain)
 MUTANTS = {
     "emp_ssl_cos_dim0": ("emp_ssl", lambda mp: _patch_loss(mp, "emp_ssl", emp_ssl_cos_dim0), "fingerprint"),
@@ -93,6 +114,11 @@ MUTANTS = {
     "simclr_rolled_second_view": ("simclr", lambda mp: _patch_loss(mp, "simclr", simclr_rolled_second_view), "basics"),
     "align_uniform_first_view": ("align_uniform", lambda mp: _patch_loss(mp, "align_uniform", align_uniform_first_view),
                                  "basics"),
+    # issue 21's shapes, in their pair forms
+    "koleo_normalised_over_batch": ("koleo", lambda mp: mp.setattr(reg, "_koleo", koleo_normalised_over_batch),
+                                    "fingerprint"),
+    "moco_rolled_keys": ("moco", lambda mp: mp.setattr(queue_mod, "queue_logits", _rolled_logits), "basics"),
+    "supcon_labels_standardised": ("supcon", lambda mp: _patch_loss(mp, "supcon", _supcon_standardised), "fingerprint"),
 }
 CHECKS = {"fingerprint": (rf.numeric_registry_families, "Def. 3.2 on the registry"),
           "basics": (rf.numeric_registry_basics, "registry basics")}
@@ -121,3 +147,14 @@ def test_every_covered_loss_has_a_declared_fingerprint():
     got = {name: rf.declared_symmetry(info) for name, info in rf.covered().items()}
     assert {"emp_ssl", "mmcr", "dclw", "align_uniform", "wmse", "tico", "vicreg_exp", "vicreg_ctr"} <= set(got)
     assert got["wmse"] == "neither" and got["vicreg_exp"] == "dimension-contrastive" and got["mmcr"] == "sample-contrastive"
+
+
+def test_issue21_shapes_are_covered_with_their_fingerprints():
+    """The new shapes run in their pair forms: sample-contrastive where Definition 3.2 applies (KoLeo, SupCon,
+    MoCo), ``neither`` where it classifies nothing (DINO and SwAV on logits / scores, SIGReg and LeJEPA at fixed
+    slices)."""
+    got = {name: rf.declared_symmetry(info) for name, info in rf.covered().items()}
+    assert {n: got[n] for n in ("koleo", "supcon", "moco", "moco_v3")} == dict.fromkeys(
+        ("koleo", "supcon", "moco", "moco_v3"), "sample-contrastive")
+    assert {n: got[n] for n in ("dino", "swav", "sigreg", "lejepa")} == dict.fromkeys(
+        ("dino", "swav", "sigreg", "lejepa"), "neither")
