@@ -12,8 +12,10 @@ or what its signature implies (``fn(p, z)``: a predictor loss with a stop-gradie
 front-ends consume it: :func:`check_loss` (returns a :class:`CheckReport`) and
 :func:`ssl_props.pytest_plugin.parametrize_with_loss_checks` (one pytest test per check).
 
-Expected failures are declared by the caller, ``expected_failures={"check_view_symmetry": "reason"}``,
-and are strict: a check that then passes is reported as ``xpassed`` (a failure).
+Expected failures are declared by the caller, ``expected_failures={"check_view_symmetry": "reason"}``
+(a check id, a name or a pattern; :mod:`ssl_props.checker.declare`), and are strict: a declaration
+whose every variant passes is reported as ``xpassed`` (a failure); a variant that passes while another
+fails as declared is passed.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import torch
 from ssl_props._validation import InvalidArgument
 from ssl_props.checker import checks as _c, collapse as _col, conformance as _conf
 from ssl_props.checker import precision as _prec
+from ssl_props.checker import declare as _decl, state as _state
 from ssl_props.checker._target import Case, CheckFailed, CheckWarning, LossTarget, SkipCheck, make_target, pinned
 from ssl_props.checker.conformance import identify
 from ssl_props.checker.report import SCHEMA, CheckReport, CheckResult
@@ -71,8 +74,11 @@ def iter_checks(target: LossTarget, *, distributed: int = 0) -> Iterator[Callabl
         if inv not in _OWN_CHECK:
             yield functools.partial(_c.check_declared_invariance, invariance=inv)
     yield _c.check_contrastive_class
+    if _state.state_names(target):
+        yield _state.check_state_updates
     if target.is_predictor:
         yield _c.check_stop_gradient
+        yield _c.check_prefers_own_target
     else:  # predictor losses do not penalise collapse by value: their dynamics (stop-gradient) do
         yield functools.partial(_col.check_prefers_spread, collapse="complete")
         yield functools.partial(_col.check_prefers_spread, collapse="dimensional")
@@ -118,7 +124,8 @@ def run_check(target: LossTarget, check: Callable, expected_failures: dict[str, 
 
 def _run_check(target: LossTarget, check: Callable, expected_failures: dict[str, str] | None) -> CheckResult:
     cid = check_id(check)
-    reason = (expected_failures or {}).get(cid) or (expected_failures or {}).get(cid.split("(")[0])
+    declared = _decl.declaration_for(cid, expected_failures)
+    reason = declared[1] if declared else None
     t0 = time.perf_counter()
     counterexample = None
     try:
@@ -149,7 +156,10 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                expected_failures: dict[str, str] | None = None, on_fail: str | None = None,
                identify_loss: bool = True, distributed: int = 0, seed: int | None = None,
                shapes: tuple[int | None, int | None] | None = None, dtype: str | torch.dtype | None = None,
-               views: str | None = None, strict: bool = False, theory: bool = False) -> CheckReport:
+               views: str | None = None, strict: bool = False, theory: bool = False, teacher: str | None = None,
+               teacher_detached: bool = False, crops: str | tuple | None = None, args: dict[str, Any] | None = None,
+               reduce: str | None = None, input_range: str | Sequence[float] | None = None,
+               collapse_elsewhere: str | bool | None = None, state: Sequence[str] = ()) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
@@ -174,7 +184,18 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         dtype: working dtype, ``float64`` (default), ``float32``, ``bfloat16`` or ``float16``: inputs are cast
             to it and the tolerances derived from its eps. A loss that cannot run in float64 is checked in
             float32, said once in ``report.notes``.
-        views: calling convention (``pair``, ``pair:AXIS``, ``stacked:AXIS``, ``list``, ``kw:A,B[:AXIS]``).
+        views: calling convention (``pair``, ``pair:AXIS``, ``stacked:AXIS``, ``cat:AXIS``, ``list``,
+            ``kw:A,B[:AXIS]``, ``single[:AXIS]``); detected by evidence when None.
+        teacher: the argument that is the detached teacher (gets the second view; no gradient may reach it);
+            ``teacher_detached``: the training loop detaches it (declared; it is passed detached).
+        crops: ``"G,L[:PACK]"`` multi-crop (:mod:`ssl_props.checker.convention`).
+        args: extra arguments, constants or builder specs (``{"queue": "unit(16,D).T"}``;
+            :mod:`ssl_props.checker.builders`).
+        reduce: ``"mean"`` / ``"sum"`` for a per-sample result.
+        input_range: ``(lo, hi)``: views mapped into that range (scores that are cosines).
+        collapse_elsewhere: declare that collapse is prevented outside this term (a reason, or True): the
+            collapse checks that fail are xfailed with it, those that pass stay passed.
+        state: tensors of the loss object that must change across calls (a centre, a queue).
         strict: warnings (failures on inputs outside the formula's domain) fail the report.
         theory: also add the verdicts of :func:`ssl_props.profile_loss` (``theory:<theorem>@<where>``).
         distributed: ``k ≥ 2`` also runs ``fn`` in k CPU processes (gloo) on shards and compares loss and
@@ -188,7 +209,19 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         raise InvalidArgument(f"on_fail must be None, 'warn' or 'raise', got on_fail={on_fail!r}")
     target = make_target(fn, like=like, params=params, family=family, invariances=invariances,
                          needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
-                         examples=examples, seed=seed, shapes=shapes, dtype=dtype, views=views)
+                         examples=examples, seed=seed, shapes=shapes, dtype=dtype, views=views, teacher=teacher,
+                         teacher_detached=teacher_detached, crops=crops, args=args, reduce=reduce,
+                         input_range=input_range)
+    if state:
+        from dataclasses import replace as _replace
+
+        target = _replace(target, declared_state=tuple(state))
+    expected = dict(expected_failures or {})
+    lenient: frozenset[str] = frozenset()
+    if collapse_elsewhere:
+        why = collapse_elsewhere if isinstance(collapse_elsewhere, str) else _decl.COLLAPSE_ELSEWHERE
+        lenient = frozenset(k for k in _decl.COLLAPSE_CHECKS if k not in expected)
+        expected.update({k: f"declared: {why}" for k in lenient})
     if isinstance(distributed, bool) or not isinstance(distributed, int) or distributed < 0 or distributed == 1:
         raise InvalidArgument(f"distributed must be 0 (off) or a world size >= 2, got distributed={distributed!r}")
     selected = list(iter_checks(target, distributed=distributed))
@@ -199,11 +232,15 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         if unknown:
             raise InvalidArgument(f"unknown or inapplicable checks {unknown}; this loss's checks: {known}")
         selected = [c for c in selected if any(check_id(c).startswith(w) for w in wanted)]
-    report = CheckReport(target.name, like, dict(target.params), str(target.device), notes=list(target.notes),
-                         strict=bool(strict))
-    for check in selected:
-        result = run_check(target, check, expected_failures)
-        report.results.append(result)
+    notes = list(target.notes) + ([] if target.diagnosis else _decl.dropped_checks(target))
+    unused = [] if target.diagnosis else _decl.unused_declarations([check_id(c) for c in selected],
+                                                                   {k: v for k, v in expected.items() if k not in lenient})
+    if unused and checks is None:
+        raise InvalidArgument(f"expected_failures {unused} match no check of this loss; its checks: "
+                              f"{[check_id(c) for c in selected]}")
+    report = CheckReport(target.name, like, dict(target.params), str(target.device), notes=notes, strict=bool(strict))
+    report.results = _decl.settle_variants([run_check(target, check, expected) for check in selected], expected, lenient)
+    for result in report.results:
         if on_fail == "warn" and not result.passed:
             warnings.warn(f"{target.name}: {result.check} {result.status}: {result.message}", stacklevel=2)
     if theory and not target.diagnosis:

@@ -75,6 +75,7 @@ class LossTarget:
     stateful: tuple[str, ...] = ()  # tensors that change across calls: each call runs on a fresh copy
     shapes: tuple[int | None, int | None] = (None, None)  # pinned (batch, dim)
     notes: tuple[str, ...] = ()
+    declared_state: tuple[str, ...] = ()  # tensors of the loss object that must change across calls (--state)
     diagnosis: str | None = None  # set by the pre-flight when no call ran: the report's one message
 
     @property
@@ -103,7 +104,9 @@ class LossTarget:
         return self.in_float64() if half and self.float64_ok else self
 
     def reference(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The registered loss on the same views the loss under test sees (mapped into ``--input-range``)."""
         assert self.like is not None
+        a, b = self.convention.mapped(a), self.convention.mapped(b)
         return self.like.fn(a, b, **self.params)
 
     def reference_label(self) -> str:

@@ -91,15 +91,17 @@ def tiers(fn: Callable, calling: Calling = Calling()) -> list[list[Convention]]:
         names = calling.views.names
         base = [[calling.views.with_(teacher=True, names=(names[0], names[1]) if names[1] == calling.teacher
                                      else (names[1], names[0]))]]  # type: ignore[index]
+    # crop groups: a list first, then a stacked tensor, then concatenated rows (a tier each)
     packs = [calling.pack] if calling.pack else list(PACKS)
     out = []
     for tier in base:
-        row = []
-        for c in tier:
-            two_args = c.kind in ("pair", "kw")
-            for pack in (packs if (calling.crops and two_args) else [None]):
-                row.append(calling.apply(c, pack))
-        out.append(row)
+        two_args = [c for c in tier if c.kind in ("pair", "kw")]
+        if calling.crops and two_args:
+            out += [[calling.apply(c, pack) for c in two_args] for pack in packs]
+            rest = [calling.apply(c) for c in tier if c.kind not in ("pair", "kw")]
+            out += [rest] if rest else []
+        else:
+            out.append([calling.apply(c) for c in tier])
     return out
 
 
@@ -217,7 +219,7 @@ def _choose(outcomes_by_tier: list[list[Outcome]], dtype: torch.dtype) -> tuple[
         if len(groups) == 1:
             return groups[0][0].convention, None
         if len(groups) > 1:
-            flags = "; ".join(f"--views {g[0].convention.views_label()} (L = {g[0].values[0]:.6g})" for g in groups)
+            flags = "; ".join(f"--views {g[0].convention.label()} (L = {g[0].values[0]:.6g})" for g in groups)
             return None, (f"{len(groups)} calling conventions run and give different values: {flags}; the checker "
                           f"cannot tell which one your training uses: pin it with one of these flags (API views=)")
     return None, None

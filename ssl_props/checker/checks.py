@@ -17,7 +17,7 @@ from ssl_props.fingerprint import TRANSFORMS, classify
 from ssl_props.properties import PropertyViolation
 from ssl_props.strategies import DEGENERATE_KINDS
 from ssl_props.tolerances import EPS, SAFETY, eps as dtype_eps
-from ssl_props.checker._target import (Case, CheckFailed, CheckWarning, LossTarget, cases, evaluate,
+from ssl_props.checker._target import (Case, CheckFailed, CheckWarning, LossTarget, SkipCheck, cases, evaluate,
                                        loss_scale, rounding_noise, run_examples, run_property, value_and_grads, value_tol)
 
 WELL_POSED = ("gaussian", "heavy_tailed", "low_rank")
@@ -319,6 +319,9 @@ def check_contrastive_class(target: LossTarget) -> str:
 @source("SimSiam (Chen & He 2021, arXiv:2011.10566) / BYOL: the target branch gets no gradient")
 def check_stop_gradient(target: LossTarget) -> str:
     p_name, z_name = target.signature
+    if target.convention.teacher_detached:
+        raise SkipCheck(f"declared --teacher-detached: the training loop detaches {z_name}, so it is passed detached "
+                        f"here and no gradient can reach it")
 
     def prop(case: Case) -> None:
         a, b = case.build(target.device)
@@ -333,6 +336,25 @@ def check_stop_gradient(target: LossTarget) -> str:
     run_property(prop, cases(n=_n_range(target), kinds=WELL_POSED), max_examples=max(3, target.max_examples // 4), seed=target.seed,
                  fixed=_fixed())
     return f"∂L/∂{z_name} = 0 and ∂L/∂{p_name} ≠ 0"
+
+
+@source("teacher/student and predictor losses (BYOL, DINO, MoCo, SwAV): the loss pulls the student towards its own "
+        "target, so a student equal to its target scores below one paired with another sample's target")
+def check_prefers_own_target(target: LossTarget) -> str:
+    worse = []
+    for n, d, seed in ((6, 8, 0), (8, 4, 1), (5, 5, 2)):
+        z, _ = Case(n, d, seed=seed).build(target.device)
+        with torch.no_grad():
+            own = float(evaluate(target, z, z))
+            other = float(evaluate(target, z, torch.roll(z, 1, dims=0)))  # every student paired with another target
+        if not own < other:
+            worse.append(f"n={n}, d={d}: L(student = its target) = {own:.6g} >= L(student, another sample's target) = "
+                         f"{other:.6g}")
+    if worse:
+        raise CheckFailed("the loss does not prefer a student that equals its own target: " + "; ".join(worse)
+                          + ": the positive is not where the loss looks for it (labels that point at a negative or a "
+                            "queue entry, logits concatenated in another order) or the teacher is not the target")
+    return "L(z, z) < L(z, roll(z)) at (n, d) in [(6, 8), (8, 4), (5, 5)]"
 
 
 # --------------------------------------------------------------------------------------------------

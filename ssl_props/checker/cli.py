@@ -3,8 +3,16 @@
 ``TARGET`` is ``PATH.py:FUNC`` or ``package.module:attr`` (the entry-point convention, e.g.
 ``lightly.loss:TiCoLoss``); a class is constructed with ``--init KEY=VALUE ...``. ``--batch`` /
 ``--dim`` pin the sizes a fixed-shape loss accepts, ``--views`` its calling convention (detected
-otherwise), ``--dtype`` the working precision; ``--xfail CHECK=REASON`` declares an intended failure
-and ``--strict`` makes warnings errors.
+otherwise, :mod:`ssl_props.checker.calling`), ``--dtype`` the working precision. The loss's shape is
+declared with ``--teacher NAME`` (a detached teacher argument; ``--teacher-detached`` when the training
+loop detaches it), ``--crops G,L[:PACK]`` (multi-crop), ``--arg NAME=VALUE`` (a constant or a built
+tensor: prototypes, a queue, labels, a mask, a grid), ``--reduce mean|sum`` and ``--input-range LO,HI``.
+Design choices are declared with ``--xfail CHECK[(VARIANT)]=REASON`` (patterns allowed),
+``--collapse-elsewhere`` (collapse is prevented outside this term) and ``--state NAME`` (a state tensor
+that must update across calls); ``--strict`` makes warnings errors.
+
+A target ``package.module:attr`` whose package cannot be imported (solo-learn's ``__init__`` pulls
+heavy optional dependencies) is loaded from the module's file found on ``sys.path``.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 a usage or input error (missing file or
 function, wrong signature, unknown registered name or parameter), printed as one line without a
@@ -22,6 +30,7 @@ import sys
 from typing import Any, Callable
 
 from ssl_props.errors import InvalidArgument, UsageError
+from ssl_props.checker.convention import VIEWS_HELP
 
 
 def _usage_error(msg: str) -> Exception:
@@ -42,10 +51,27 @@ def add_check_arguments(pc: argparse.ArgumentParser) -> None:
     pc.add_argument("--dim", type=int, default=None, metavar="D", help="pin the embedding dimension the loss accepts")
     pc.add_argument("--dtype", choices=("float64", "float32", "bfloat16", "float16"), default=None,
                     help="working precision (default float64; tolerances are derived from it)")
-    pc.add_argument("--views", default=None, metavar="CONVENTION",
-                    help="pair | pair:AXIS | stacked:AXIS | list | kw:NAME1,NAME2[:AXIS] (detected when omitted)")
+    pc.add_argument("--views", default=None, metavar="CONVENTION", help=VIEWS_HELP.replace("%", "%%"))
+    pc.add_argument("--teacher", default=None, metavar="NAME",
+                    help="the argument that is the detached teacher (gets view 2; no gradient may reach it)")
+    pc.add_argument("--teacher-detached", action="store_true",
+                    help="declare that the training loop detaches the teacher (it is passed detached)")
+    pc.add_argument("--crops", default=None, metavar="G,L[:PACK]",
+                    help="multi-crop: G global and L local crops, passed as list (default), stacked or cat")
+    pc.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
+                    help="an extra argument: a constant (eps=1e-4) or a built tensor: randn(..), unit(8,D), zeros(..), "
+                         "ones(..), eye(N), arange(B), randint(H,B), mask(B,M), grid(H,W); .T transposes (B batch, D dim)")
+    pc.add_argument("--reduce", choices=("mean", "sum"), default=None, help="reduce a per-sample result")
+    pc.add_argument("--input-range", default=None, metavar="LO,HI",
+                    help="map every view entry into (LO, HI) (cosines: -1,1) instead of drawing outside the domain")
     pc.add_argument("--xfail", action="append", default=[], metavar="CHECK=REASON",
-                    help="declare a check that fails by design (reported xfailed; strict: a pass is reported)")
+                    help="declare a check that fails by design: an id (check_prefers_spread(collapse=complete)), a name "
+                         "or a pattern (check_prefers_spread*); reported xfailed per variant (a pass where every "
+                         "declared variant passes is xpassed)")
+    pc.add_argument("--collapse-elsewhere", nargs="?", const="collapse is prevented outside this term", default=None,
+                    metavar="REASON", help="declare that collapse is prevented outside this term (a regulariser alone)")
+    pc.add_argument("--state", action="append", default=[], metavar="NAME",
+                    help="a state tensor of the loss (a centre, a queue) that must change across calls")
     pc.add_argument("--strict", action="store_true", help="warnings (inputs outside the formula's domain) fail")
     pc.add_argument("--theory", action="store_true", help="add the verdicts of `ssl-props profile` (the theory applied to the loss)")
     pc.add_argument("--predictor", action="store_true",
@@ -87,17 +113,54 @@ def load_target(spec: str, init: dict[str, Any] | None = None) -> Callable[..., 
     return _construct(getattr(module, name), name, init)
 
 
+def module_file(module_name: str) -> str | None:
+    """The file of ``module_name`` (``pkg/sub/mod.py``) on ``sys.path``, found without importing its packages."""
+    rel = os.path.join(*module_name.split(".")) + ".py"
+    for entry in sys.path:
+        path = os.path.join(entry or os.getcwd(), rel)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def load_module_file(module_name: str, path: str) -> Any:
+    """Execute the module file ``path`` as a private module (its package's ``__init__`` is not run)."""
+    private = "_ssl_props_file_" + module_name.replace(".", "_")
+    if private in sys.modules:
+        return sys.modules[private]
+    module_spec = importlib.util.spec_from_file_location(private, path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[private] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[private]
+        raise
+    return module
+
+
 def _import_attr(module_name: str, name: str) -> Any:
-    """``package.module:attr``: the attribute (dotted names inside the module allowed, ``mod:Outer.Inner``)."""
+    """``package.module:attr``: the attribute (dotted names inside the module allowed, ``mod:Outer.Inner``).
+
+    When importing fails (a package ``__init__`` that needs optional dependencies) and the module is a
+    file on ``sys.path``, that file alone is loaded (:func:`load_module_file`)."""
     if not all(part.isidentifier() for part in module_name.split(".")):
         raise _usage_error(f"target must be PATH.py:FUNC or package.module:attr, got {module_name}:{name}")
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        raise _usage_error(f"no module named {e.name!r} (is it installed in this environment? a file needs "
-                           f"PATH.py:FUNC)") from None
     except Exception as e:  # noqa: BLE001 - any import failure is an input error, reported on one line
-        raise _usage_error(f"cannot import {module_name}: {type(e).__name__}: {e}") from None
+        path = module_file(module_name) if "." in module_name else None
+        if path is None and isinstance(e, ModuleNotFoundError):
+            raise _usage_error(f"no module named {e.name!r} (is it installed in this environment? a file needs "
+                               f"PATH.py:FUNC)") from None
+        if path is None:
+            raise _usage_error(f"cannot import {module_name}: {type(e).__name__}: {e}") from None
+        try:
+            module = load_module_file(module_name, path)
+        except Exception as e2:  # noqa: BLE001 - the file alone does not load either
+            raise _usage_error(f"cannot import {module_name} ({type(e).__name__}: {e}), nor load its file {path} "
+                               f"alone ({type(e2).__name__}: {e2})") from None
     obj: Any = module
     for part in name.split("."):
         if not hasattr(obj, part):
@@ -134,6 +197,21 @@ def parse_params(items: list[str], flag: str = "--param") -> dict[str, Any]:
     return out
 
 
+def split_declaration(item: str) -> tuple[str, str]:
+    """``"check_prefers_spread(collapse=complete)=why"`` → ``("check_prefers_spread(collapse=complete)", "why")``:
+    split at the last ``=`` outside parentheses (a check id's variant holds ``=`` too)."""
+    depth, cut = 0, -1
+    for i, ch in enumerate(item):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "=" and depth == 0:
+            cut = i
+    check, reason = (item[:cut].strip(), item[cut + 1:].strip()) if cut >= 0 else (item.strip(), "")
+    if not check or not reason:
+        raise _usage_error(f"--xfail must be CHECK=REASON (a reason is required; CHECK may be an id such as "
+                           f"check_prefers_spread(collapse=complete) or a pattern), got {item!r}")
+    return check, reason
+
+
 def run_check_command(args: argparse.Namespace) -> int:
     """Entry point of ``ssl-props check``: run :func:`ssl_props.checker.check_loss` and print the report."""
     from ssl_props.checker import check_loss
@@ -142,17 +220,31 @@ def run_check_command(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
     xfail: dict[str, str] = {}
     for item in getattr(args, "xfail", []) or []:
-        check, sep, reason = item.partition("=")
-        if not sep or not check.strip() or not reason.strip():
-            raise _usage_error(f"--xfail must be CHECK=REASON (a reason is required), got {item!r}")
-        xfail[check.strip()] = reason.strip()
+        check, reason = split_declaration(item)
+        xfail[check] = reason
+    from ssl_props.checker.builders import parse_arg_value
+
+    extra = {}
+    for item in getattr(args, "arg", []) or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise _usage_error(f"--arg must be NAME=VALUE, got {item!r}")
+        try:
+            extra[key.strip()] = parse_arg_value(raw)
+        except InvalidArgument as e:
+            raise _usage_error(str(e)) from None
     try:
         report = check_loss(fn, like=args.like, params=params, device=args.ssl_device, max_examples=args.max_examples,
                             shapes=(getattr(args, "batch", None), getattr(args, "dim", None)),
                             dtype=getattr(args, "dtype", None), views=getattr(args, "views", None),
                             expected_failures=xfail or None, strict=bool(getattr(args, "strict", False)),
                             needs_stop_gradient=True if getattr(args, "predictor", False) else None,
-                            theory=bool(getattr(args, "theory", False)))
+                            theory=bool(getattr(args, "theory", False)), teacher=getattr(args, "teacher", None),
+                            teacher_detached=bool(getattr(args, "teacher_detached", False)),
+                            crops=getattr(args, "crops", None), args=extra or None, reduce=getattr(args, "reduce", None),
+                            input_range=getattr(args, "input_range", None),
+                            collapse_elsewhere=getattr(args, "collapse_elsewhere", None),
+                            state=tuple(getattr(args, "state", []) or ()))
     except InvalidArgument as e:
         raise _usage_error(str(e)) from None
     print(report.render(args.format))

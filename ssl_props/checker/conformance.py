@@ -114,7 +114,7 @@ def diagnose(target: LossTarget) -> str:
     elif constant(per_n):
         notes.append(f"yours is {per_n[0]:.6g}·n × the reference for batch size n: summed over the batch instead "
                      f"of averaged (reduction='sum')")
-    matches, _ = identify(target.fn, target.signature, target.device)
+    matches, _ = identify(target, target.signature, target.device)
     if matches:
         notes.append("it behaves like " + ", ".join(
             (f"{m['factor']:.6g} × " if abs(m["factor"] - 1) > 1e-9 else "") + format_call(m["name"], m["params"])
@@ -217,6 +217,9 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
     try:
         with torch.no_grad():
             mine = [float(fn(a, b)) for a, b in inputs]
+        conv = getattr(fn, "convention", None)
+        if conv is not None:  # the candidates see what the loss sees (views mapped into --input-range)
+            inputs = [(conv.mapped(a), conv.mapped(b)) for a, b in inputs]
     except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
         return [], None
     predictor = signature == PREDICTOR_SIGNATURE

@@ -123,6 +123,10 @@ class Convention:
 
         return {k: build_arg(k, v, like) for k, v in self.args}
 
+    def mapped(self, t: torch.Tensor) -> torch.Tensor:
+        """``t`` mapped into ``input_range`` (unchanged without one)."""
+        return t if self.input_range is None else _map_range(t, *self.input_range)
+
     def _up(self, t: torch.Tensor) -> torch.Tensor:
         return t if self.axis is None else t.unsqueeze(self.axis)
 

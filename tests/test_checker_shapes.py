@@ -1,0 +1,215 @@
+"""The loss shapes of issue 21, each declared by a flag and no wrapper: a small loss of that shape written here,
+one correct and one with a known bug, and the bug is caught (detached-teacher gradient leak, centre not
+updated, Sinkhorn transposed, KoLeo on the wrong axis, a queue, a per-sample result, a required constant)."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ssl_props import InvalidArgument
+from ssl_props.checker import check_loss
+from ssl_props.checker.calling import Calling, detect_convention
+from ssl_props.checker.convention import Convention, crop_of
+
+FAST = 4
+
+
+# ---------------------------------------------------------------- teacher / student (DINO's cross-entropy)
+def dino_ce(student, teacher):
+    """DINO, Caron et al. 2021 (arXiv:2104.14294) Eq. (1): H(P_t, P_s) with a sharpened, detached teacher."""
+    t = F.softmax(teacher.detach() / 0.04, dim=-1)
+    return -(t * F.log_softmax(student / 0.1, dim=-1)).sum(-1).mean()
+
+
+def dino_ce_leak(student, teacher):
+    """The teacher's gradient leaks: no .detach()."""
+    t = F.softmax(teacher / 0.04, dim=-1)
+    return -(t * F.log_softmax(student / 0.1, dim=-1)).sum(-1).mean()
+
+
+def test_teacher_gradient_leak_is_caught():
+    ok = check_loss(dino_ce, teacher="teacher", max_examples=FAST, identify_loss=False)
+    assert ok.passed, ok.render()
+    assert ok["check_stop_gradient"].status == "passed"
+    assert any("dropped for a teacher/student loss" in n for n in ok.notes)  # collapse checks dropped, said why
+    leak = check_loss(dino_ce_leak, teacher="teacher", checks=["check_stop_gradient"], max_examples=FAST,
+                      identify_loss=False)
+    assert leak["check_stop_gradient"].status == "failed" and "teacher.detach()" in leak.results[0].message
+
+
+def test_teacher_detached_by_the_caller_is_declared():
+    r = check_loss(dino_ce_leak, teacher="teacher", teacher_detached=True, max_examples=FAST, identify_loss=False)
+    assert r.passed, r.render()
+    assert r["check_stop_gradient"].status == "skipped" and "--teacher-detached" in r["check_stop_gradient"].message
+
+
+# ---------------------------------------------------------------- multi-crop with a centre (DINO)
+class DINOCentre(torch.nn.Module):
+    """DINO with lists of crops: teacher (global crops) against student (all crops), pairs i ≠ j, and the
+    centre c ← 0.9 c + 0.1 mean(teacher) (arXiv:2104.14294, Eq. 4); ``update=False`` is the bug."""
+
+    def __init__(self, dim: int = 6, update: bool = True):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(1, dim, dtype=torch.float64))
+        self.update = update
+
+    def forward(self, teacher_out, student_out):
+        t = [F.softmax((x - self.center) / 0.04, dim=-1).detach() for x in teacher_out]
+        s = [F.log_softmax(x / 0.1, dim=-1) for x in student_out]
+        terms = [-(ti * sj).sum(-1).mean() for i, ti in enumerate(t) for j, sj in enumerate(s) if i != j]
+        if self.update:
+            self.center = 0.9 * self.center + 0.1 * torch.cat(teacher_out).mean(0, keepdim=True).detach()
+        return sum(terms) / len(terms)
+
+
+def test_multicrop_centre_not_updated_is_caught():
+    kw = dict(teacher="teacher_out", crops="2,2", shapes=(None, 6), max_examples=FAST, identify_loss=False)
+    ok = check_loss(DINOCentre(), **kw)
+    assert ok.passed, ok.render()
+    assert ok.results and "center change" in ok["check_state_updates"].message
+    bug = check_loss(DINOCentre(update=False), checks=["check_state_updates"], **kw)
+    assert bug["check_state_updates"].status == "failed" and "center" in bug.results[0].message
+
+
+def test_crops_are_affine_and_the_teacher_sees_global_crops_only():
+    seen = {}
+
+    def spy(teacher_out, student_out):
+        seen["t"], seen["s"] = len(teacher_out), len(student_out)
+        return dino_ce(torch.stack(student_out).mean(0), torch.stack(teacher_out).mean(0))
+
+    conv = detect_convention(spy, calling=Calling(teacher="teacher_out", crops=(2, 4)))
+    x = torch.randn(5, 3, dtype=torch.float64)
+    conv.call(spy, x, x + 1)
+    assert conv.teacher and conv.crops == (2, 4) and conv.pack == "list" and (seen["t"], seen["s"]) == (2, 6)
+    perm = torch.randperm(5)
+    assert torch.allclose(crop_of(x, 3, 6)[perm], crop_of(x[perm], 3, 6))  # commutes with a batch permutation
+    assert torch.allclose(crop_of(2 * x + 1, 3, 6), 2 * crop_of(x, 3, 6) + 1)  # with scalings and shifts
+
+
+# ---------------------------------------------------------------- prototypes: Sinkhorn codes (SwAV)
+def _sinkhorn(scores: torch.Tensor, transposed: bool = False) -> torch.Tensor:
+    """SwAV's Algorithm 1 (arXiv:2006.09882): Q (K × B), rows to 1/K then columns to 1/B, 3 times; codes (B·Q)ᵀ.
+    ``transposed``: the iterations run on the B × K matrix (the bug)."""
+    q = torch.exp(scores / 0.05)
+    q = q if transposed else q.T
+    q = q / q.sum()
+    rows, cols = q.shape
+    for _ in range(3):
+        q = q / q.sum(1, keepdim=True) / rows
+        q = q / q.sum(0, keepdim=True) / cols
+    return (q * cols) if transposed else (q * cols).T
+
+
+def swav_scores(s1, s2):
+    ce = lambda s, q: -(q * F.log_softmax(s / 0.1, dim=1)).sum(1).mean()  # noqa: E731
+    return 0.5 * (ce(s2, _sinkhorn(s1.detach())) + ce(s1, _sinkhorn(s2.detach())))
+
+
+def swav_transposed(s1, s2):
+    ce = lambda s, q: -(q * F.log_softmax(s / 0.1, dim=1)).sum(1).mean()  # noqa: E731
+    return 0.5 * (ce(s2, _sinkhorn(s1.detach(), True)) + ce(s1, _sinkhorn(s2.detach(), True)))
+
+
+def test_sinkhorn_transposed_is_caught_with_scores_in_their_range():
+    kw = dict(like="swav", input_range=(-1, 1), max_examples=FAST,
+              expected_failures={"check_gradient_matches_finite_differences": "the codes carry no gradient (SwAV)"})
+    ok = check_loss(swav_scores, **kw)
+    assert ok.passed, ok.render()
+    assert any("(-1, 1)" in n for n in ok.notes)
+    bug = check_loss(swav_transposed, checks=["check_matches_reference_value"], **{**kw, "expected_failures": None})
+    assert bug["check_matches_reference_value"].status == "failed"
+
+
+# ---------------------------------------------------------------- one-batch regulariser (KoLeo, DINOv2)
+def koleo(x):
+    """KoLeo, Sablayrolles et al. 2019 (arXiv:1806.03198): −mean_i log min_{j≠i} ||x̂_i − x̂_j||, rows normalised."""
+    x = F.normalize(x, dim=-1, eps=1e-8)
+    d = torch.cdist(x, x) + torch.eye(x.shape[0], dtype=x.dtype) * 1e9
+    return -torch.log(d.min(1).values + 1e-8).mean()
+
+
+def koleo_wrong_axis(x):
+    return koleo(x.T)
+
+
+def test_single_batch_regulariser_and_koleo_on_the_wrong_axis():
+    ambiguous = check_loss(koleo, max_examples=FAST, identify_loss=False)  # single and cat:0 both run
+    msg = ambiguous["check_preflight"].message
+    assert "--views single" in msg and "--views cat:0" in msg, msg
+    ok = check_loss(koleo, views="single", family="sample-contrastive", max_examples=FAST, identify_loss=False)
+    assert ok.passed, ok.render()
+    bug = check_loss(koleo_wrong_axis, views="single", family="sample-contrastive", checks=["check_contrastive_class"],
+                     identify_loss=False)
+    assert bug["check_contrastive_class"].status == "failed" and "dimension-contrastive" in bug.results[0].message
+
+
+# ---------------------------------------------------------------- a queue built by --arg (MoCo)
+def moco(query, key, queue, temperature=0.2):
+    """MoCo (arXiv:1911.05722) Eq. (1): InfoNCE of q against its key and a (D, K) queue of unit columns."""
+    q, k = F.normalize(query, dim=1), F.normalize(key, dim=1).detach()
+    logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue], 1) / temperature
+    return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
+
+
+def moco_positive_last(query, key, queue, temperature=0.2):
+    """Bug: the positive logit appended last while the labels say column 0 (a queue entry is the 'positive')."""
+    q, k = F.normalize(query, dim=1), F.normalize(key, dim=1).detach()
+    logits = torch.cat([q @ queue, (q * k).sum(1, keepdim=True)], 1) / temperature
+    return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
+
+
+def test_queue_argument_is_built_and_a_misplaced_positive_is_caught():
+    missing = check_loss(moco, max_examples=FAST)
+    assert [r.check for r in missing.results] == ["check_preflight"] and "--arg queue=" in missing.results[0].message
+    kw = dict(teacher="key", args={"queue": "unit(16,D).T"}, max_examples=FAST, identify_loss=False)
+    ok = check_loss(moco, **kw)
+    assert ok.passed, ok.render()
+    bug = check_loss(moco_positive_last, **kw)
+    # the loss no longer pulls q towards its key: a query equal to its key is not preferred
+    assert bug["check_prefers_own_target"].status == "failed", bug.render()
+    assert [r.check for r in bug.failures] == ["check_prefers_own_target"]
+
+
+# ---------------------------------------------------------------- one diagnosis naming the flag
+def per_sample(z1, z2):
+    return (F.normalize(z1, dim=1) - F.normalize(z2, dim=1)).square().sum(1) + torch.logsumexp(z1 @ z1.T, 1)
+
+
+def needs_eps(z, eps):
+    return -torch.logdet(torch.eye(z.shape[1], dtype=z.dtype) + torch.cov(z.T) / eps)
+
+
+def test_vector_result_required_constant_and_two_conventions_each_get_one_diagnosis():
+    for fn, flag in ((per_sample, "--reduce mean"), (needs_eps, "--arg eps=VALUE"), (koleo, "--views single")):
+        r = check_loss(fn, max_examples=FAST)
+        assert [x.check for x in r.results] == ["check_preflight"], r.render()
+        assert flag in r.results[0].message, r.results[0].message
+    assert check_loss(per_sample, reduce="mean", checks=["check_returns_finite_scalar"]).passed
+    r = check_loss(needs_eps, args={"eps": 0.5}, views="single", max_examples=FAST, identify_loss=False)
+    assert r.passed, r.render()
+
+
+def test_constants_are_never_fed_a_view():
+    def variance_term(x, eps=1e-4):  # lightly's variance_loss(x, eps): eps must not receive z2
+        return F.relu(1 - torch.sqrt(x.var(0) + eps)).mean()
+
+    assert detect_convention(variance_term, views="single") == Convention("single")
+    with pytest.raises(InvalidArgument, match="--views single"):  # one tensor: single and cat:0 differ
+        detect_convention(variance_term)
+
+
+def test_collapse_prevented_elsewhere_is_a_declaration_per_variant():
+    def covariance_term(z1, z2):  # VICReg's covariance term alone: complete collapse costs nothing
+        def off(z):
+            c = torch.cov(z.T)
+            return (c.square().sum() - c.diagonal().square().sum()) / z.shape[1]
+        return off(z1) + off(z2)
+
+    plain = check_loss(covariance_term, checks=["check_prefers_spread"], identify_loss=False)
+    assert plain["check_prefers_spread(collapse=complete)"].status == "failed"
+    declared = check_loss(covariance_term, checks=["check_prefers_spread"], identify_loss=False,
+                          collapse_elsewhere="the variance term prevents collapse")
+    assert declared.passed and declared["check_prefers_spread(collapse=complete)"].status == "xfailed"
+    assert declared["check_prefers_spread(collapse=dimensional)"].status == "passed"  # not a strict XPASS
