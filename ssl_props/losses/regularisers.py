@@ -30,6 +30,7 @@ References:
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -86,12 +87,13 @@ def _check_int(value: object, name: str, lo: int) -> int:
 
 def sigreg_directions(dim: int, num_slices: int, *, seed: int = 0, dtype: torch.dtype = torch.float64,
                       device: str | torch.device = "cpu") -> torch.Tensor:
-    """``(dim, num_slices)`` unit columns ``a_m = g_m/‖g_m‖``, ``g_m ~ N(0, I)`` from ``torch.Generator`` seeded
-    with ``seed`` on the CPU (the same directions on every device and every rank)."""
+    """``(dim, num_slices)`` unit columns ``a_m = g_m/‖g_m‖``, ``g_m ~ N(0, I)`` from NumPy's PCG64 seeded with
+    ``seed`` (the same directions on every device and every rank; not a torch random op, so the loss runs
+    under ``torch.func.vmap`` without a randomness flag)."""
     _check_int(dim, "dim", 1), _check_int(num_slices, "num_slices", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidArgument(f"seed must be an int, got seed={seed!r}")
-    g = torch.randn(dim, num_slices, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidArgument(f"seed must be an int >= 0, got seed={seed!r}")
+    g = torch.from_numpy(np.random.default_rng(seed).standard_normal((dim, num_slices))).to(dtype)
     return (g / torch.linalg.vector_norm(g, dim=0, keepdim=True)).to(device)
 
 
