@@ -196,3 +196,78 @@ def test_xfail_strict_dtype_and_predictor_flags(capsys, tmp_path):
 def test_new_usage_errors_are_one_line(capsys, argv, match):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and match in err, err
+
+
+# ---------------------------------------------------------------- issue 21: declared shapes and parametrised xfail
+SHAPES_MODULE = textwrap.dedent('''
+    import torch
+    import torch.nn.functional as F
+
+    def cov_term(z1, z2):
+        def off(z):
+            c = torch.cov(z.T)
+            return (c.square().sum() - c.diagonal().square().sum()) / z.shape[1]
+        return off(z1) + off(z2)
+
+    def per_sample(z1, z2):
+        return (z1 - z2).square().sum(1) + torch.logsumexp(z1 @ z1.T, 1)
+
+    def dino(teacher, student):
+        return -(F.softmax(teacher / 0.04, -1) * F.log_softmax(student / 0.1, -1)).sum(-1).mean()
+''')
+
+
+@pytest.fixture
+def shapes_file(tmp_path: Path) -> Path:
+    path = tmp_path / "shapes.py"
+    path.write_text(SHAPES_MODULE)
+    return path
+
+
+def test_xfail_with_a_parametrised_id_takes_effect(capsys, shapes_file):
+    target = f"{shapes_file}:cov_term"
+    code, out, _ = run(capsys, target, "--xfail", "check_prefers_spread(collapse=complete)=collapse prevented by the "
+                                                  "variance term")
+    assert code == 1 and "[XFAILED] check_prefers_spread(collapse=complete): collapse prevented by the variance term" in out
+    # the base name: the dimensional variant passes, reported passed (not a strict XPASS), the complete one xfailed
+    code, out, _ = run(capsys, target, "--xfail", "check_prefers_spread=a=b in the reason", "--xfail",
+                       "check_collapse_not_minimum=same")
+    assert "[XFAILED] check_prefers_spread(collapse=complete): a=b in the reason" in out
+    assert "[PASSED ] check_prefers_spread(collapse=dimensional)" in out and "XPASSED" not in out
+    code, out, _ = run(capsys, target, "--xfail", "check_prefers_spread*=pattern", "--xfail",
+                       "check_collapse_not_minimum=same")
+    assert "[XFAILED] check_prefers_spread(collapse=complete): pattern" in out
+    code2, out2, _ = run(capsys, target, "--collapse-elsewhere")
+    assert "[XFAILED] check_prefers_spread(collapse=complete)" in out2 and "collapse is prevented outside" in out2
+
+
+def test_new_flags_and_diagnoses(capsys, shapes_file):
+    code, out, _ = run(capsys, f"{shapes_file}:per_sample")
+    assert code == 1 and out.count("[FAILED ]") == 1 and "--reduce mean" in out
+    code, out, _ = run(capsys, f"{shapes_file}:per_sample", "--reduce", "mean", "--xfail", "check_prefers_spread=x",
+                       "--xfail", "check_collapse_not_minimum=x")
+    assert "check_preflight" not in out
+    code, out, _ = run(capsys, f"{shapes_file}:dino", "--teacher", "teacher")
+    assert code == 1 and "[FAILED ] check_stop_gradient" in out  # the teacher is not detached inside
+    code, out, _ = run(capsys, f"{shapes_file}:dino", "--teacher", "teacher", "--teacher-detached")
+    assert code == 0 and "[SKIPPED] check_stop_gradient" in out, out
+
+
+def test_help_lists_every_convention(capsys):
+    assert main(["check", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help text
+    for conv in ("pair:AXIS", "stacked:AXIS", "cat:AXIS", "list", "kw:NAME1,NAME2", "single", "--teacher", "--crops",
+                 "--arg", "--reduce", "--input-range", "--collapse-elsewhere"):
+        assert conv in out, conv
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["ssl_props.losses:simclr", "--xfail", "check_nothing(x=1)=why"], "match no check"),
+    (["ssl_props.losses:simclr", "--arg", "q=blob(3)"], "unknown builder"),
+    (["ssl_props.losses:simclr", "--crops", "0,1"], "crops"),
+    (["ssl_props.losses:simclr", "--input-range", "1,-1"], "LO < HI"),
+    (["ssl_props.losses:simclr", "--teacher-detached"], "--teacher NAME"),
+])
+def test_issue21_usage_errors_are_one_line(capsys, argv, match):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and match in err, err

@@ -253,7 +253,7 @@ def _diagnose(outcomes: list[Outcome], shapes: Sequence[tuple[int, int]], dtype:
     main = max(sorted(set(errors)), key=errors.count)
     ok = [s for s in shapes if s not in best.errors]
     where = ", ".join(_shape_label(s) for s in shapes)
-    conventions = ", ".join(o.convention.views_label() for o in outcomes)
+    conventions = ", ".join(o.convention.label() for o in outcomes)
     if ok:
         return (f"the loss runs at {', '.join(map(_shape_label, ok))} but fails at the other shapes tried ({main}) "
                 f"when called as {best.convention.views_label()}: it accepts fixed sizes (a buffer or a constructor "

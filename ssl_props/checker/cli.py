@@ -74,6 +74,8 @@ def add_check_arguments(pc: argparse.ArgumentParser) -> None:
                     help="a state tensor of the loss (a centre, a queue) that must change across calls")
     pc.add_argument("--strict", action="store_true", help="warnings (inputs outside the formula's domain) fail")
     pc.add_argument("--theory", action="store_true", help="add the verdicts of `ssl-props profile` (the theory applied to the loss)")
+    pc.add_argument("--family", choices=("sample-contrastive", "dimension-contrastive", "non-contrastive-predictor"),
+                    default=None, help="declare the loss's family (Garrido et al. 2023, Def. 3.2): checked")
     pc.add_argument("--predictor", action="store_true",
                     help="a predictor loss used as loss(p, z) with a stop-gradient target (SimSiam, BYOL)")
 
@@ -199,12 +201,14 @@ def parse_params(items: list[str], flag: str = "--param") -> dict[str, Any]:
 
 def split_declaration(item: str) -> tuple[str, str]:
     """``"check_prefers_spread(collapse=complete)=why"`` → ``("check_prefers_spread(collapse=complete)", "why")``:
-    split at the last ``=`` outside parentheses (a check id's variant holds ``=`` too)."""
+    split at the ``=`` that ends the check id, the first one outside parentheses (a variant holds ``=`` inside
+    its parentheses; a check id never holds one outside them, so the reason may contain ``=`` too)."""
     depth, cut = 0, -1
     for i, ch in enumerate(item):
         depth += (ch == "(") - (ch == ")")
         if ch == "=" and depth == 0:
             cut = i
+            break
     check, reason = (item[:cut].strip(), item[cut + 1:].strip()) if cut >= 0 else (item.strip(), "")
     if not check or not reason:
         raise _usage_error(f"--xfail must be CHECK=REASON (a reason is required; CHECK may be an id such as "
@@ -244,7 +248,7 @@ def run_check_command(args: argparse.Namespace) -> int:
                             crops=getattr(args, "crops", None), args=extra or None, reduce=getattr(args, "reduce", None),
                             input_range=getattr(args, "input_range", None),
                             collapse_elsewhere=getattr(args, "collapse_elsewhere", None),
-                            state=tuple(getattr(args, "state", []) or ()))
+                            state=tuple(getattr(args, "state", []) or ()), family=getattr(args, "family", None))
     except InvalidArgument as e:
         raise _usage_error(str(e)) from None
     print(report.render(args.format))
