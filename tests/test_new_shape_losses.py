@@ -381,3 +381,26 @@ def test_pair_forms_run_under_vmap(name):
     got = torch.func.vmap(lambda a, b: fn(a, b, num_slices=16) if "num_slices" in LOSSES[name].defaults else fn(a, b))(z1, z2)
     want = torch.stack([fn(a, b, num_slices=16) if "num_slices" in LOSSES[name].defaults else fn(a, b) for a, b in zip(z1, z2)])
     torch.testing.assert_close(got, want, rtol=RTOL, atol=ATOL)
+
+
+def test_sinkhorn_is_finite_at_any_score_scale():
+    """Scores up to ~150 at ε = 0.05 (s/ε ≈ 3000, beyond float64's exp): finite codes, each summing to 1, unchanged by
+    a constant added to every score (exactly divided out by the first normalisation; rounding of (s + c)/ε ≤ 1e-12
+    relative on log-codes of size ≤ 3000, hence atol 1e-9 on codes in [0, 1]). An exp-domain Sinkhorn gives NaN."""
+    s = _rand(6, 4, seed=3, scale=50.0)
+    codes = prototypes.sinkhorn_knopp(s, epsilon=0.05, iterations=3)
+    assert bool(torch.isfinite(codes).all())
+    torch.testing.assert_close(codes.sum(-1), torch.ones(6, dtype=F64), rtol=0, atol=1e-12)
+    torch.testing.assert_close(prototypes.sinkhorn_knopp(s + 7.0, epsilon=0.05, iterations=3), codes, rtol=0, atol=1e-9)
+    q = torch.exp(s.T / 0.05)
+    q = q / q.sum()
+    assert not bool(torch.isfinite(q / q.sum(-1, keepdim=True)).all())  # the exp-domain iteration's first step
+
+
+def test_swav_declares_its_detached_codes():
+    assert "check_gradient_matches_finite_differences" in LOSSES["swav"].expected_failures
+    s1, s2 = _rand(5, 3, seed=1).requires_grad_(), _rand(5, 3, seed=2)
+    g, = torch.autograd.grad(LOSSES["swav"].fn(s1, s2, **SWAV), s1)
+    # only ℓ(s1, q2) reaches s1: the gradient of −mean Σ q2 log softmax(s1/τ) is (softmax(s1/τ) − q2)/(τ B)
+    q2 = torch.tensor(ref_sinkhorn(s2, 0.1, 4), dtype=F64)
+    torch.testing.assert_close(g, 0.5 * (torch.softmax(s1.detach() / 0.2, -1) - q2) / (0.2 * 5), rtol=1e-10, atol=1e-12)

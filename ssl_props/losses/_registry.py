@@ -50,6 +50,9 @@ class LossInfo:
     state: tuple[str, ...] = ()  # keyword arguments holding state or side information (``center``, ``queue``, ``labels``)
     forms: dict[str, Callable[..., Any]] = field(default_factory=dict)  # other calling forms: "single" (one batch),
     #                                                                   "multi_crop" (lists of crops)
+    #: design choices a generic check reports as failures, ``{check name: reason}`` (e.g. SwAV's codes carry no
+    #: gradient by design, so autograd differs from finite differences of the value)
+    expected_failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -71,7 +74,8 @@ EXECUTION_FLAGS = frozenset({"gather_distributed"})
 def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], needs_stop_gradient: bool = False,
                   signature: tuple[str, str] = ("z1", "z2"), min_batch: int = 2, reference: str = "",
                   param_grid: dict[str, tuple[Any, ...]] | None = None, shape: str = "pair",
-                  state: tuple[str, ...] = (), forms: dict[str, Callable] | None = None) -> Callable[[Callable], Callable]:
+                  state: tuple[str, ...] = (), forms: dict[str, Callable] | None = None,
+                  expected_failures: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
     """Decorator registering a loss function under ``name`` (its pair form; see :data:`Shape`)."""
     if shape not in Shape.__args__:  # type: ignore[attr-defined]
         raise ValueError(f"unknown shape {shape!r} for loss {name!r}; allowed: {list(Shape.__args__)}")  # type: ignore[attr-defined]
@@ -88,7 +92,8 @@ def register_loss(name: str, *, family: Family, invariances: tuple[str, ...], ne
         if name in LOSSES:
             raise ValueError(f"duplicate loss name {name!r}")
         LOSSES[name] = LossInfo(name, fn, family, frozenset(inv), needs_stop_gradient, signature,
-                                min_batch, reference, dict(param_grid or {}), shape, tuple(state), dict(forms or {}))
+                                min_batch, reference, dict(param_grid or {}), shape, tuple(state), dict(forms or {}),
+                                dict(expected_failures or {}))
         return fn
 
     return deco

@@ -19,6 +19,7 @@ References:
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -40,22 +41,21 @@ def sinkhorn_knopp(scores: torch.Tensor, *, epsilon: float = 0.05, iterations: i
     """SwAV's codes ``(B, K)`` for ``(B, K)`` scores, no gradient (Section 3.1 of [0]).
 
     ``Q = exp(scoresᵀ/ε)`` (K × B) divided by its total; each iteration divides every row by its sum and by K,
-    then every column by its sum and by B; returns ``(B · Q)ᵀ``: each sample's code sums to 1. The global
-    maximum is subtracted before ``exp`` (the first division by the total cancels it exactly), so scores of any
-    size do not overflow. Works on ``(..., B, K)`` batches.
+    then every column by its sum and by B; returns ``(B · Q)ᵀ``: each sample's code sums to 1. Run in the log
+    domain (each division is a subtraction of a ``logsumexp``): the same iteration, finite for scores of any
+    size (``exp(s/ε)`` overflows float64 once s/ε > 709, e.g. s > 35 at ε = 0.05, and underflows rows to 0/0 when
+    the batch is spread over more than ~1400 ε). Works on ``(..., B, K)`` batches.
     """
     check_positive(epsilon, "epsilon")
     _check_iterations(iterations)
     with torch.no_grad():
-        s = scores.detach() / epsilon
-        s = s - s.amax(dim=(-2, -1), keepdim=True)
-        q = torch.exp(s).transpose(-2, -1)  # (K, B)
-        k, b = q.shape[-2], q.shape[-1]
-        q = q / q.sum(dim=(-2, -1), keepdim=True)
+        logq = (scores.detach() / epsilon).transpose(-2, -1)  # (K, B)
+        k, b = logq.shape[-2], logq.shape[-1]
+        logq = logq - torch.logsumexp(logq.flatten(-2), dim=-1)[..., None, None]
         for _ in range(iterations):
-            q = q / q.sum(dim=-1, keepdim=True) / k  # rows (prototypes) sum to 1/K
-            q = q / q.sum(dim=-2, keepdim=True) / b  # columns (samples) sum to 1/B
-        return (q * b).transpose(-2, -1)
+            logq = logq - torch.logsumexp(logq, dim=-1, keepdim=True) - math.log(k)  # rows (prototypes) sum to 1/K
+            logq = logq - torch.logsumexp(logq, dim=-2, keepdim=True) - math.log(b)  # columns (samples) sum to 1/B
+        return torch.exp(logq + math.log(b)).transpose(-2, -1)
 
 
 def swapped_prediction(scores: torch.Tensor, codes: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -92,7 +92,10 @@ def swav_multicrop(high_resolution: Sequence[torch.Tensor], low_resolution: Sequ
 
 @register_loss("swav", family="other", invariances=("batch_permutation", "view_swap", "feature_permutation"),
                min_batch=1, reference="[0] [1]", shape="prototype-scores", forms={"multi_crop": swav_multicrop},
-               param_grid={"temperature": (0.1,), "epsilon": (0.05,), "sinkhorn_iterations": (3,)})
+               param_grid={"temperature": (0.1,), "epsilon": (0.05,), "sinkhorn_iterations": (3,)},
+               expected_failures={"check_gradient_matches_finite_differences":
+                                  "the Sinkhorn codes are targets computed without gradient (SwAV §3.1: the codes are "
+                                  "not back-propagated through), so autograd omits their dependence on the scores"})
 def swav(s1: torch.Tensor, s2: torch.Tensor, *, temperature: float = 0.1, epsilon: float = 0.05,
          sinkhorn_iterations: int = 3, gather_distributed: bool = False) -> torch.Tensor:
     r"""SwAV on two views' prototype scores: ``½ [ℓ(s2, q1) + ℓ(s1, q2)]``, ``q_v`` = Sinkhorn-Knopp codes of ``s_v``.
