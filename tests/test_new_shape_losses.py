@@ -404,3 +404,19 @@ def test_swav_declares_its_detached_codes():
     # only ℓ(s1, q2) reaches s1: the gradient of −mean Σ q2 log softmax(s1/τ) is (softmax(s1/τ) − q2)/(τ B)
     q2 = torch.tensor(ref_sinkhorn(s2, 0.1, 4), dtype=F64)
     torch.testing.assert_close(g, 0.5 * (torch.softmax(s1.detach() / 0.2, -1) - q2) / (0.2 * 5), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["dino", "swav", "koleo", "sigreg", "lejepa", "moco", "moco_v3", "supcon"])
+def test_new_registered_losses_pass_the_checker_against_themselves(name):
+    """The reference-free battery and the reference comparison on each pair form, with the registry's declared
+    design choices (SwAV's detached codes) as expected failures; SIGReg/LeJEPA at 16 slices to keep it fast."""
+    import functools
+
+    from ssl_props.checker import check_loss
+
+    info = LOSSES[name]
+    params = {"num_slices": 16} if "num_slices" in info.defaults else {}
+    fn = functools.partial(info.fn, **params)
+    report = check_loss(fn, like=name, params=params, max_examples=5, identify_loss=False,
+                        expected_failures=info.expected_failures or None)
+    assert report.passed, report.render()
