@@ -13,6 +13,11 @@ over seeds vs a per-seed loop. Each ratio is printed next to each side's error a
    closed-form field of Tian et al.'s Lemma 1 (``ssl_props.dynamics.fields.byol_field``) iterated by Euler
    with the same step (the GD of that loss IS that scheme on the exact-moment sample).
 
+4. Threads: one graph of the profile (NT-Xent, τ = 0.5, natural batch of G(N'=4, V=2), K = 2, 16 starts)
+   with the thread count :func:`ssl_props.device.threads_for` picks for it (one thread: the largest batched
+   tensor has S·N·K = 256 elements, below 2^20) vs torch's default pool. Error: |f⋆ − f_ref| against
+   a tight reference (64 starts, gtol 1e-12).
+
 Timing: interleaved rounds, each side repeated to at least 0.5 s per round, median and min–max of the ratio.
 
     python benchmarks/bench_profile.py [--starts 64] [--seeds 128] [--rounds 5] [--device cpu|cuda|auto] [--skip-profile]
@@ -31,6 +36,9 @@ from ssl_props.profile import profile_loss
 from ssl_props.profile.dynamics import DynamicsConfig, _init, train_seeds
 from ssl_props.profile.graph_losses import graph_objective
 from ssl_props.spectral import lbfgs, vicreg_closed_form_loss, vicreg_spectral_loss
+
+
+DEFAULT_POOL = torch.get_num_threads()  # torch's default pool, read before setup() pins --threads
 
 
 def l2(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -90,6 +98,40 @@ def bench_seeds(a, dev) -> None:
     print(f"speed-up batched / per-seed loop, median: {ratio_text(ratios(t['per-seed loop'], t['batched (vmap)']))}")
 
 
+def bench_threads(a, dev) -> None:
+    import functools
+
+    import ssl_props.device as device_mod
+    from ssl_props.losses import LOSSES
+    from ssl_props.profile.optimum import GraphSpec, optimise_on_graph
+
+    fn = functools.partial(LOSSES["simclr"].fn, temperature=0.5)
+    spec = GraphSpec("aug 4x2 K=2", "augmentation", augmentation_graph(4, 2, device=dev), 2,
+                     torch.arange(4).repeat(2), 4, 2)
+    ref = optimise_on_graph(fn, spec, starts=64, gtol=1e-12).loss
+    default_threads = DEFAULT_POOL
+    res: dict[str, float] = {}
+
+    def run(name: str, limit: int) -> None:
+        before, threads = device_mod.SMALL_PROBLEM_ELEMENTS, torch.get_num_threads()
+        device_mod.SMALL_PROBLEM_ELEMENTS = limit
+        torch.set_num_threads(default_threads)  # what a user's process starts with
+        try:
+            with device_mod.threads_for(16 * 8 * 2):
+                res[name] = optimise_on_graph(fn, spec, starts=16).loss
+        finally:
+            device_mod.SMALL_PROBLEM_ELEMENTS = before
+            torch.set_num_threads(threads)
+    sides = {f"torch default ({default_threads} threads)": lambda: run(f"torch default ({default_threads} threads)", 0),
+             "threads_for (1 thread)": lambda: run("threads_for (1 thread)", device_mod.SMALL_PROBLEM_ELEMENTS)}
+    t = interleaved(sides, rounds=a.rounds, min_seconds=a.min_seconds, device=dev)
+    print(header(dev, a, f"threads: NT-Xent on the natural batch of G(N'=4, V=2), K=2, 16 starts, f_ref = {ref:.12g}"))
+    for name in sides:
+        print(row(name, t[name], 1, f"|f* − f_ref| = {abs(res[name] - ref):.2e}"))
+    names = list(sides)
+    print(f"speed-up one thread / default pool, median: {ratio_text(ratios(t[names[0]], t[names[1]]))}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = add_common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     ap.add_argument("--starts", type=int, default=64)
@@ -99,11 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     dev = setup(a)
     if not a.skip_profile:
-        for name in ("vicreg_spectral", "byol"):
+        for name in ("vicreg_spectral", "simclr", "dcl", "vicreg", "barlow_twins", "simsiam", "byol"):
             t0 = time.perf_counter()
             prof = profile_loss(name, device=dev, progress=False)
             print(f"profile_loss({name!r}) default sizes on {dev}: {time.perf_counter() - t0:.1f} s "
                   f"({', '.join(f'{k} {v:.1f} s' for k, v in prof.seconds.items())}); passed={prof.passed}")
+    bench_threads(a, dev)
     bench_starts(a, dev)
     bench_seeds(a, dev)
     return 0

@@ -34,7 +34,10 @@ def test_minimal_loss_and_rank_set_match_an_independent_optimiser(name, ns, nv, 
     # both sides are certified minima of the same function: |f_a − f_b| ≤ (f_a − f⋆) + (f_b − f⋆), each bounded
     # by its own certificate (the profile's loss_tolerance: SAFETY‖∇f‖²/(2μ) + rounding; SciPy's ‖∇f‖²/(2μ) + 64ε|f|)
     assert abs(opt.loss - ind.loss) <= opt.loss_tolerance + ind.loss_bound, (opt.loss, ind.loss)
-    assert signature_of(opt)["rank_set"] == ind.ranks, (signature_of(opt), ind)
+    ranks = signature_of(opt)["rank_set"]
+    # a continuum of minimisers (flat directions off the symmetries) may show other ranks from other starts:
+    # then the other side's ranks must be among the profile's; otherwise the two sets are equal
+    assert (set(ind.ranks) <= set(ranks)) if opt.continuum else ranks == ind.ranks, (signature_of(opt), opt.certificate, ind)
 
 
 def test_the_paper_feeding_gives_another_value_than_the_natural_batch():

@@ -53,12 +53,14 @@ def signature_of(opt: Any) -> dict[str, Any]:
 
 
 def compare_signatures(mine: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> list[str]:
-    """``"graph: field yours vs theirs"`` for every difference, graphs in order (empty: the profiles agree).
+    """``"graph: field yours vs theirs, ..."`` per graph that differs, graphs in order (empty: the profiles agree).
     A graph one side lacks is a difference: two profiles on different graphs are not comparable."""
     out = []
     for g in list(mine) + [g for g in theirs if g not in mine]:
         if g not in mine or g not in theirs:
             out.append(f"{g}: measured by one side only")
             continue
-        out += [f"{g}: {k} {mine[g][k]} vs {theirs[g][k]}" for k in SIGNATURE_FIELDS if mine[g].get(k) != theirs[g].get(k)]
+        diff = [f"{k} {mine[g][k]} vs {theirs[g][k]}" for k in SIGNATURE_FIELDS if mine[g].get(k) != theirs[g].get(k)]
+        if diff:
+            out.append(f"{g}: " + ", ".join(diff))
     return out

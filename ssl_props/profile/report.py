@@ -70,7 +70,7 @@ def _graph_rows(p) -> list[list[str]]:
         sv = ", ".join(f"{s:.3g}" for s in g.singular_values)
         cert = getattr(g, "certificate", "")
         rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} distinct, {g.starts_at_optimum}/{g.starts} starts at f*",
-                     _rank_cell(g), f"[{sv}] > {g.rank_threshold:.2g}",
+                     _rank_cell(g), f"[{sv}]" + ("" if g.rank_threshold is None else f" > {g.rank_threshold:.2g}"),
                      str(g.positives_coincide), str(g.laplacian_subspace), str(g.probe_recovers), str(g.rotation_invariant),
                      g.batching.split(" (")[0], cert])
     return rows
@@ -151,7 +151,10 @@ def render(p, fmt: str = "text") -> str:
     out += ["", "## verdicts" if md else "verdicts"]
     if md:
         out += ["| status | theorem | where | property | measured | predicted | tolerance | assumptions |", "|---|---|---|---|---|---|---|---|"]
+    silent = [v for v in p.verdicts if v.status == "measured" and v.predicted is None and not md]
     for v in p.verdicts:
+        if v in silent:
+            continue
         tol = "" if v.tolerance is None else f"{v.tolerance:.2g}"
         if md:
             out.append(f"| {v.status} | `{v.theorem}` | {v.where} | {v.what} | {_fmt(v.measured)} | {_fmt(v.predicted)} | {tol} | "
@@ -160,9 +163,12 @@ def render(p, fmt: str = "text") -> str:
             out.append(f"  [{v.status.upper():8s}] {v.theorem} on {v.where}: {v.what}: measured {_fmt(v.measured)}, "
                        f"predicted {_fmt(v.predicted)}" + (f" (tol {tol})" if tol else "") +
                        ("" if v.assumptions_hold else f"  [assumptions do not hold: {v.assumptions}]"))
+    if silent:
+        out.append(f"  ({len(silent)} measurements without a prediction are in the tables above and in --format json: "
+                   "a black-box loss implies no parameters of the references, compare it with them instead)")
     if p.shares or p.differs:
         out += ["", "## shares its profile with" if md else "shares its graph profile with"]
         out.append(("- " if md else "  ") + (", ".join(p.shares) or "none of the references"))
         for r, diffs in p.differs.items():
-            out.append(f"{'- ' if md else '  '}differs from {r}: " + "; ".join(diffs[:4]) + (f" (+{len(diffs) - 4} more)" if len(diffs) > 4 else ""))
+            out.append(f"{'- ' if md else '  '}differs from {r}: " + "; ".join(diffs[:2]) + (f" (+{len(diffs) - 2} more graphs)" if len(diffs) > 2 else ""))
     return "\n".join(out)

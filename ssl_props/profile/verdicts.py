@@ -57,7 +57,11 @@ _NO_PARAMS = "a black-box loss implies no parameters of the reference, so nothin
 def _rank_measured(opt: GraphOptimum) -> Any:
     """The rank, or why there is none (the optimiser's status: not converged, infimum not attained)."""
     status = getattr(opt, "status", "optimum")
-    return opt.rank if status == "optimum" and opt.rank is not None else f"undetermined ({status})"
+    if status != "optimum" or opt.rank is None:
+        return f"undetermined ({status})"
+    if getattr(opt, "collapse_admitted", False):
+        return "none: complete collapse is a minimiser"
+    return opt.rank
 
 
 def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, params: dict[str, float]) -> list[Verdict]:
