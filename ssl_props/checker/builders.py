@@ -16,7 +16,15 @@ builder             tensor                                                      
 ``randint(H,...)``  integers in ``[0, H)`` (int64)                                     ``labels=randint(3,B)``
 ``mask(...)``       Bernoulli(½) booleans, at least one True per row                   iBOT's token mask
 ``grid(H,W)``       ``(B, H, W, 2)`` pixel-centre coordinates in [0, 1]                VICRegL's grids
+``positives(V)``    ``(VB, VB)`` bool: rows i, j are views of one sample, i ≠ j        SimCLR's positive mask
+``negatives(V)``    ``(VB, VB)`` bool: rows i, j are views of different samples        SimCLR's negative mask
 ==================  =================================================================  =========================
+
+``argmax(z2,...)``  the index of each row's largest entry of view ``z1`` or ``z2``,      DeepCluster's assignments
+                    reshaped to the dimensions that follow (int64): it moves with
+                    the batch, so a permutation of the batch permutes it too
+
+``positives``/``negatives`` index the rows of the V views concatenated view after view (``cat:0``).
 
 Random builders draw from a generator seeded by the argument's name, so every call (and every replay of
 a Hypothesis example) sees the same tensor; float builders use the views' dtype and device, and the
@@ -34,7 +42,8 @@ import torch
 
 from ssl_props.errors import InvalidArgument
 
-BUILDERS = ("randn", "unit", "zeros", "ones", "eye", "arange", "randint", "mask", "grid")
+BUILDERS = ("randn", "unit", "zeros", "ones", "eye", "arange", "randint", "mask", "grid", "positives", "negatives",
+            "argmax")
 _CALL = re.compile(r"^(?P<kind>[a-z]+)\((?P<dims>[^()]*)\)(?P<t>\.T)?$")
 
 
@@ -56,7 +65,12 @@ def parse_arg_value(raw: str) -> Any:
 
 def _dims(kind: str, text: str, b: int, d: int) -> list[int]:
     out = []
-    for tok in filter(None, text.split(",")):
+    toks = list(filter(None, text.split(",")))
+    if kind == "argmax":
+        if not toks or toks[0] not in ("z1", "z2"):
+            raise InvalidArgument(f"argmax({text}) takes the view first: argmax(z2) or argmax(z2,1,B)")
+        toks = toks[1:]
+    for tok in toks:
         if tok in ("B", "D"):
             out.append(b if tok == "B" else d)
         else:
@@ -65,6 +79,8 @@ def _dims(kind: str, text: str, b: int, d: int) -> list[int]:
             except ValueError:
                 raise InvalidArgument(f"builder {kind}({text}): dimensions are integers, B (batch) or D (dim); "
                                       f"got {tok!r}") from None
+    if kind in ("positives", "negatives") and len(out) != 1:
+        raise InvalidArgument(f"{kind}({text}) takes the number of views V")
     if kind == "grid" and len(out) != 2:
         raise InvalidArgument(f"grid({text}) takes two dimensions H,W")
     if kind == "randint" and len(out) < 1:
@@ -72,9 +88,9 @@ def _dims(kind: str, text: str, b: int, d: int) -> list[int]:
     return out
 
 
-def build_arg(name: str, spec: Any, like: torch.Tensor) -> Any:
+def build_arg(name: str, spec: Any, like: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> Any:
     """The value of extra argument ``name``: ``spec`` itself for a constant, else the built tensor
-    (batch and dim taken from ``like``, the first view: its axis −2 and −1)."""
+    (batch and dim taken from ``like``, the first view: its axis −2 and −1; ``views`` for ``argmax``)."""
     if not isinstance(spec, str):
         return spec
     m = _CALL.match(spec)
@@ -85,6 +101,10 @@ def build_arg(name: str, spec: Any, like: torch.Tensor) -> Any:
     dims = _dims(kind, m.group("dims"), b, d)
     gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
     dt, dev = (like.dtype if like.is_floating_point() else torch.float64), like.device
+    if kind == "argmax":
+        view = (views or (like, like))[0 if m.group("dims").startswith("z1") else 1]
+        idx = view.detach().argmax(-1)
+        return idx.reshape(dims) if dims else idx
     if kind == "randn":
         out = torch.randn(dims, generator=gen, dtype=torch.float64)
     elif kind == "unit":
@@ -100,6 +120,10 @@ def build_arg(name: str, spec: Any, like: torch.Tensor) -> Any:
         return torch.arange(dims[0], device=dev)
     elif kind == "randint":
         return torch.randint(0, dims[0], dims[1:] or [b], generator=gen).to(dev)
+    elif kind in ("positives", "negatives"):
+        sample = torch.arange(dims[0] * b, device=dev) % b
+        same = sample[:, None] == sample[None, :]
+        return (same & ~torch.eye(len(sample), dtype=torch.bool, device=dev)) if kind == "positives" else ~same
     elif kind == "mask":
         m_ = torch.rand(dims, generator=gen) < 0.5
         m_[..., 0] = True

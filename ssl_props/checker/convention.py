@@ -8,7 +8,8 @@ other shapes of arguments; a :class:`Convention` adapts them (autograd flows thr
 ===========================  =====================================================  ===========================
 ``pair``                     ``fn(z1, z2)``                                         NTXentLoss, VICReg
 ``pair:AXIS``                ``fn(z1.unsqueeze(AXIS), z2.unsqueeze(AXIS))``         MMCRLoss (axis 1)
-``stacked:AXIS``             ``fn(torch.stack([z1, z2], AXIS))``                    a (views, batch, dim) loss
+``stacked:AXIS[:U]``         ``fn(torch.stack([z1, z2], AXIS))`` (views unsqueezed   a (views, batch, dim) loss;
+                             at U first)                                            stacked:1:0 → (1, 2, B, D)
 ``list``                     ``fn([z1, z2])``                                       EMPSSLLoss, FroSSLLoss
 ``cat:AXIS``                 ``fn(torch.cat([z1, z2], AXIS))``                      WMSELoss ((2n, d))
 ``kw:A,B[:AXIS]``            ``fn(A=z1[.unsqueeze(AXIS)], B=z2[...])``              LeJEPALoss (kw:global_proj,local_proj:0)
@@ -59,7 +60,7 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.
 KINDS = ("pair", "stacked", "cat", "list", "kw", "single")
 PACKS = ("list", "stacked", "cat")
 #: the ``--views`` spellings, for ``--help`` and every diagnosis
-VIEWS_HELP = ("pair | pair:AXIS | stacked:AXIS | cat:AXIS | list | kw:NAME1,NAME2[:AXIS] | single[:AXIS] "
+VIEWS_HELP = ("pair | pair:AXIS | stacked:AXIS[:U] | cat:AXIS[:U] | list | kw:NAME1,NAME2[:AXIS] | single[:AXIS] "
               "(detected when omitted)")
 
 
@@ -91,6 +92,7 @@ class Convention:
     args: tuple[tuple[str, Any], ...] = ()  # extra arguments: (name, constant or builder spec)
     reduce: str | None = None  # mean | sum applied to a non-scalar result
     input_range: tuple[float, float] | None = None
+    unsqueeze: int | None = None  # stacked/cat: each view unsqueezed at this axis first (stacked:1:0 → (1, 2, B, D))
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def label(self) -> str:
@@ -100,6 +102,7 @@ class Convention:
             out = f"kw:{','.join(self.names)}" + (f":{self.axis}" if self.axis is not None else "")
         else:
             out = self.kind + (f":{self.axis}" if self.axis is not None else "")
+            out += f":{self.unsqueeze}" if self.unsqueeze is not None else ""
         if self.teacher:
             assert self.names is not None
             out = f"{out} --teacher {self.names[1]}" + (" --teacher-detached" if self.teacher_detached else "")
@@ -118,10 +121,10 @@ class Convention:
         return self.label().split(" --")[0]
 
     # ------------------------------------------------------------------ calling
-    def _extra(self, like: torch.Tensor) -> dict[str, Any]:
+    def _extra(self, like: torch.Tensor, other: torch.Tensor | None = None) -> dict[str, Any]:
         from ssl_props.checker.builders import build_arg
 
-        return {k: build_arg(k, v, like) for k, v in self.args}
+        return {k: build_arg(k, v, like, (like, like if other is None else other)) for k, v in self.args}
 
     def mapped(self, t: torch.Tensor) -> torch.Tensor:
         """``t`` mapped into ``input_range`` (unchanged without one)."""
@@ -154,7 +157,7 @@ class Convention:
             a, b = _map_range(a, *self.input_range), _map_range(b, *self.input_range)
         if self.teacher_detached:
             b = b.detach()
-        extra = self._extra(a)
+        extra = self._extra(a, b)
         if self.kind == "single":
             views = [*self._groups(a, b)[0], *self._groups(a, b)[1]] if self.crops else [a, b]
             return sum(self._reduced(fn(self._up(v), **extra)) for v in views)
@@ -173,6 +176,8 @@ class Convention:
         return self._reduced(fn(**{self.names[0]: x, self.names[1]: y}, **extra))
 
     def _one_argument(self, fn: Callable[..., Any], views: list[torch.Tensor], extra: dict[str, Any]) -> Any:
+        if self.unsqueeze is not None:
+            views = [v.unsqueeze(self.unsqueeze) for v in views]
         if self.kind == "stacked":
             return fn(torch.stack(views, self.axis or 0), **extra)
         if self.kind == "cat":
@@ -213,6 +218,8 @@ def parse_views(spec: str | None) -> Convention | None:
     parts = spec.split(":")
     kind = parts[0]
     try:
+        if kind in ("stacked", "cat") and len(parts) == 3:  # stacked:AXIS:UNSQUEEZE
+            return Convention(kind, int(parts[1]), unsqueeze=int(parts[2]))
         if kind in ("pair", "stacked", "cat", "list", "single") and len(parts) <= 2:
             axis = int(parts[1]) if len(parts) == 2 else None
             if kind == "list" and axis is not None:

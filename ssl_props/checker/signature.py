@@ -42,7 +42,9 @@ def _is_constant(p: inspect.Parameter, hints: dict[str, Any]) -> bool:
         return p.default is not None and isinstance(p.default, (int, float, bool, str))
     ann = hints.get(p.name, p.annotation)
     text = ann if isinstance(ann, str) else repr(ann)
-    if ann is not p.empty and "Tensor" not in text and any(t in text for t in ("int", "float", "bool", "str")):
+    if ann is not p.empty and "Tensor" in text:  # annotated as a tensor: a slot, whatever its name
+        return False
+    if ann is not p.empty and any(t in text for t in ("int", "float", "bool", "str")):
         return True
     name = p.name.lower()
     return name in CONSTANT_NAMES or name.startswith(_CONSTANT_PREFIX) or name.endswith(_CONSTANT_SUFFIX)

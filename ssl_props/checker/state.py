@@ -23,7 +23,8 @@ STATE_WORDS = re.compile(r"cent(er|re)|queue|memory|bank|running")
 
 def state_names(target: LossTarget) -> list[str]:
     """Declared state names plus tensors of the loss object whose names say they are updated state."""
-    found = [k for k in _tensors_of(target.fn) if STATE_WORDS.search(k.split(".")[-1].lower())]
+    found = [k for k, v in _tensors_of(target.fn).items()  # a size-0 bank or a pointer is not a state to update
+             if STATE_WORDS.search(k.split(".")[-1].lower()) and v is not None and v.numel() >= 2]
     return list(dict.fromkeys([*target.declared_state, *found]))
 
 
