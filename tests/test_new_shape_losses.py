@@ -420,3 +420,17 @@ def test_new_registered_losses_pass_the_checker_against_themselves(name):
     report = check_loss(fn, like=name, params=params, max_examples=5, identify_loss=False,
                         expected_failures=info.expected_failures or None)
     assert report.passed, report.render()
+
+
+def test_dino_centre_update_uses_the_global_batch_when_gathering(monkeypatch):
+    """A simulated world of 2: rank 0 holds rows 0-1 of each crop, and the gathered update equals the full-batch one."""
+    from ssl_props import distributed
+    full = [_rand(4, 3, seed=i) for i in range(2)]
+    monkeypatch.setattr(distributed, "gather_with_grad",
+                        lambda x: next(f for f in full if torch.equal(f[:2], x)))
+    c0 = _rand(3, seed=9)
+    got = distillation.dino_center_update(c0, [f[:2] for f in full], momentum=0.7, gather_distributed=True)
+    want = ref_center(c0.tolist(), full, 0.7)
+    torch.testing.assert_close(got, torch.tensor(want, dtype=F64), rtol=RTOL, atol=ATOL)
+    local = distillation.dino_center_update(c0, [f[:2] for f in full], momentum=0.7)
+    assert not torch.allclose(local, got)  # the local mean differs: the flag matters

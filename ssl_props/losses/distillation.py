@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ssl_props._validation import check_embeddings, check_pair, check_positive, describe
+from ssl_props import distributed
 from ssl_props.distributed import gather_pair
 from ssl_props.errors import InvalidArgument
 from ssl_props.losses._registry import register_loss
@@ -84,9 +85,14 @@ def dino_multicrop(student_crops: Sequence[torch.Tensor], teacher_crops: Sequenc
 
 
 def dino_center_update(center: torch.Tensor | None, teacher_crops: Sequence[torch.Tensor], *,
-                       momentum: float = 0.9) -> torch.Tensor:
-    """Eq. (4) of [0]: ``c ← m c + (1 − m) · mean over crops and batch of the teacher logits`` (no gradient)."""
+                       momentum: float = 0.9, gather_distributed: bool = False) -> torch.Tensor:
+    """Eq. (4) of [0]: ``c ← m c + (1 − m) · mean over crops and batch of the teacher logits`` (no gradient).
+
+    ``gather_distributed=True``: the mean over the global batch (the official code all-reduces it), so every rank
+    keeps the same centre."""
     t = _check_crops(teacher_crops, "teacher_crops")
+    if gather_distributed:
+        t = [distributed.gather_with_grad(c.detach()) for c in t]
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0.0 <= momentum <= 1.0:
         raise InvalidArgument(f"momentum must be a number in [0, 1], got momentum={momentum!r}")
     c = _check_center(center, t[0].shape[-1], t[0])
