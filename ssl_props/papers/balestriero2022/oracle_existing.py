@@ -232,7 +232,7 @@ def check_sklearn_label_span(*, closed_form=vicreg_closed_form, oracle=o.le) -> 
     prop()
 
 
-def check_sklearn_misaligned_residual(*, oracle=o.le) -> None:
+def check_sklearn_misaligned_residual(*, residual=probe_residual, oracle=o.le) -> None:
     """Misaligned G (each pair joins two classes): a linear probe on sklearn's null(L) basis has residual² N/2
     (claim10's value for SimCLR/BarlowTwins/high-invariance VICReg). |Δresidual²| ≤ 2‖HY‖²·√2·residual_angle."""
     @fidelity_settings()
@@ -244,7 +244,7 @@ def check_sklearn_misaligned_residual(*, oracle=o.le) -> None:
         emb = oracle(g, c, normalised=False)
         bound = o.residual_angle(laplacian(g), emb, 2.0)  # perfect matching: L's spectrum is {0, 2}
         emb = torch.as_tensor(emb, dtype=g.dtype, device=g.device)
-        r = probe_residual(emb, y)
+        r = residual(emb, y)
         assert_close(r, torch.tensor(n / 2, dtype=g.dtype, device=g.device), 2 * n * 2**0.5 * bound,
                      claim="misaligned G: probe residual² on null(L) (sklearn) is N/2", names=("residual²", "N/2"),
                      inputs=labels)
