@@ -434,3 +434,23 @@ def test_dino_centre_update_uses_the_global_batch_when_gathering(monkeypatch):
     torch.testing.assert_close(got, torch.tensor(want, dtype=F64), rtol=RTOL, atol=ATOL)
     local = distillation.dino_center_update(c0, [f[:2] for f in full], momentum=0.7)
     assert not torch.allclose(local, got)  # the local mean differs: the flag matters
+
+
+DOCUMENTED = {  # the papers' values (and lightly's where the paper leaves it open: SIGReg's 1024 slices)
+    "dino": dict(center=None, teacher_temp=0.04, student_temp=0.1),
+    "swav": dict(temperature=0.1, epsilon=0.05, sinkhorn_iterations=3),
+    "koleo": dict(eps=1e-8),
+    "sigreg": dict(num_slices=1024, knots=17, t_max=3.0, seed=0, directions=None),
+    "lejepa": dict(lamb=0.05, num_slices=1024, knots=17, t_max=3.0, seed=0, directions=None),
+    "moco": dict(queue=None, temperature=0.07), "moco_v3": dict(temperature=0.2),
+    "supcon": dict(labels=None, temperature=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_defaults_are_the_documented_ones(name):
+    """A mutated default changes the value (tests/test_mutation_kills_losses.py's table has no row for these yet)."""
+    info = LOSSES[name]
+    assert info.defaults == DOCUMENTED[name]
+    z1, z2 = _rand(8, 4, seed=1), _rand(8, 4, seed=2)
+    assert torch.equal(info(z1, z2), info(z1, z2, **DOCUMENTED[name]))
