@@ -92,6 +92,12 @@ def _rolled_logits(q, k, qu):
     return _QUEUE_LOGITS(q, torch.roll(k, 1, 0), qu)
 
 
+def _queue_unrotated(q, k, qu):
+    """MoCo whose queue is standardised per feature before use: no longer rotates with the views."""
+    from ssl_props.losses.barlow_twins import standardize
+    return _QUEUE_LOGITS(q, k, None if qu is None else standardize(qu))
+
+
 def _supcon_standardised(z1, z2, *, labels=None, temperature=0.1, gather_distributed=False):
     """SupCon on per-feature standardised views: with labels held fixed it reads the covariance's diagonal too."""
     from ssl_props.losses.barlow_twins import standardize
@@ -118,6 +124,7 @@ MUTANTS = {
     "koleo_normalised_over_batch": ("koleo", lambda mp: mp.setattr(reg, "_koleo", koleo_normalised_over_batch),
                                     "fingerprint"),
     "moco_rolled_keys": ("moco", lambda mp: mp.setattr(queue_mod, "queue_logits", _rolled_logits), "basics"),
+    "moco_queue_standardised": ("moco", lambda mp: mp.setattr(queue_mod, "queue_logits", _queue_unrotated), "fingerprint"),
     "supcon_labels_standardised": ("supcon", lambda mp: _patch_loss(mp, "supcon", _supcon_standardised), "fingerprint"),
 }
 CHECKS = {"fingerprint": (rf.numeric_registry_families, "Def. 3.2 on the registry"),

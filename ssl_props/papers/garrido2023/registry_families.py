@@ -45,7 +45,7 @@ import torch
 from hypothesis import given, strategies as st
 
 from ssl_props.errors import InvalidArgument
-from ssl_props.fingerprint import TRANSFORMS, classify
+from ssl_props.fingerprint import TRANSFORMS, classify, orthogonal_fixing_ones
 from ssl_props.losses import LOSSES, get_loss
 from ssl_props.losses._registry import LossInfo
 from ssl_props.losses.barlow_twins import standardize
@@ -159,6 +159,8 @@ def _fingerprint(info, fn, z1, z2, v, seed, where) -> None:
     if got != want:
         raise PropertyViolation(f"Def. 3.2 on the registry: {where} should show the {want} symmetry of its family "
                                 f"{info.family!r} but its fingerprint says {got}")
+    if "queue" in info.state:  # a queue of past keys: it rotates with the views (embedding space), never mixes with them
+        _fingerprint_with_queue(info, fn, z1, z2, seed, where, want)
     if "labels" in info.state:  # the same symmetry with class labels held fixed (they index samples, not features)
         k = _N_CLASSES[seed % len(_N_CLASSES)]
         labels = torch.arange(z1.shape[0]) % k
@@ -171,6 +173,25 @@ def _fingerprint(info, fn, z1, z2, v, seed, where) -> None:
         if not abs(w - v) <= _rel(v):
             raise PropertyViolation(f"Def. 3.2 on the registry: {where} declares invariance to every rotation of "
                                     f"embedding space but changes under one: {v:.12g} → {w:.12g}")
+
+
+def _fingerprint_with_queue(info, fn, z1, z2, seed, where, want) -> None:
+    """Definition 3.2 with a drawn queue of m = n + 3 past keys: ``L(z1 Q, z2 Q; queue Q)`` against ``L`` for a
+    centred rotation Q of embedding space, and ``L(U z1, U z2; queue)`` for a mixing U of the batch (the queue holds
+    other samples: it is not mixed)."""
+    g = torch.Generator().manual_seed(seed)
+    queue = torch.randn(z1.shape[0] + 3, z1.shape[1], generator=g, dtype=z1.dtype)
+    v0 = float(fn(z1, z2, queue=queue))
+    q = orthogonal_fixing_ones(z1.shape[1], torch.Generator().manual_seed(seed)).to(z1)
+    u = orthogonal_fixing_ones(z1.shape[0], torch.Generator().manual_seed(seed)).to(z1)
+    inv = set()
+    if abs(float(fn(z1 @ q, z2 @ q, queue=queue @ q)) - v0) <= _rel(v0):
+        inv.add("centred_embedding_rotation")
+    if abs(float(fn(u @ z1, u @ z2, queue=queue)) - v0) <= _rel(v0):
+        inv.add("sample_mixing")
+    if classify(inv) != want:
+        raise PropertyViolation(f"Def. 3.2 on the registry: {where} with a queue of {queue.shape[0]} keys should show "
+                                f"the {want} symmetry of its family {info.family!r} but its fingerprint says {classify(inv)}")
 
 
 def _basics(info, fn, z1, z2, v, seed, where) -> None:
