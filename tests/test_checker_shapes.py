@@ -213,3 +213,67 @@ def test_collapse_prevented_elsewhere_is_a_declaration_per_variant():
                           collapse_elsewhere="the variance term prevents collapse")
     assert declared.passed and declared["check_prefers_spread(collapse=complete)"].status == "xfailed"
     assert declared["check_prefers_spread(collapse=dimensional)"].status == "passed"  # not a strict XPASS
+
+
+# ---------------------------------------------------------------- mixed precision as on the device
+def test_cpu_autocast_follows_cuda_op_policy():
+    from ssl_props.checker.precision import CudaAutocastPolicy
+
+    x = torch.randn(4, 4)
+    with torch.autocast("cpu", dtype=torch.float16):
+        y = x @ x
+        plain = torch.exp(y).dtype
+        with CudaAutocastPolicy():
+            y = x @ x  # matmuls stay in float16, as on CUDA
+            ops = (torch.exp(y), torch.softmax(y, -1), y ** 2, y.sum(), F.normalize(y), F.log_softmax(y, -1))
+    assert y.dtype == torch.float16 and plain == torch.float16  # CPU autocast alone leaves exp in float16
+    assert [t.dtype for t in ops] == [torch.float32] * len(ops)
+
+
+def test_exp_written_out_is_no_float16_failure_on_the_device():
+    """exp(sim/τ) at τ = 0.05 overflows float16 (e^20 = 4.9e8), but CUDA autocast runs exp in float32: the
+    check follows CUDA's policy, so this correct (if naive) loss passes; a masked_fill(-1e9) on float16 logits
+    fails on the device and is caught."""
+    def naive(z1, z2):
+        z = F.normalize(torch.cat([z1, z2]))
+        n = z1.shape[0]
+        e = torch.exp(z @ z.T / 0.05) * (1 - torch.eye(2 * n, dtype=z.dtype))
+        pos = e[torch.arange(2 * n), torch.cat([torch.arange(n, 2 * n), torch.arange(n)])]
+        return -(torch.log(pos / e.sum(1))).mean()
+
+    assert check_loss(naive, checks=["check_mixed_precision"], identify_loss=False).passed
+
+    def masked(z1, z2):
+        z = F.normalize(torch.cat([z1, z2]))
+        n = z1.shape[0]
+        s = (z @ z.T / 0.05).masked_fill(torch.eye(2 * n, dtype=torch.bool), -1e9)
+        return F.cross_entropy(s, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+
+    r = check_loss(masked, checks=["check_mixed_precision"], identify_loss=False)
+    assert r["check_mixed_precision"].status == "failed" and "overflow" in r.results[0].message
+
+
+# ---------------------------------------------------------------- identification up to the terms' weights
+def test_identification_fits_term_weights_and_refuses_other_terms():
+    from ssl_props.checker import identify
+    from ssl_props.losses import LOSSES
+
+    vicreg, barlow = LOSSES["vicreg"].fn, LOSSES["barlow_twins"].fn
+    # the terms are written here from the VICReg paper (arXiv:2105.04906 Eqs. 1-5), not taken from the registry:
+    # invariance mean ||z1 − z2||², variance mean relu(1 − sqrt(var + 1e-4)) per view, covariance off-diag²/d
+    def solo_style(z1, z2):
+        inv = (z1 - z2).square().sum(1).mean() / z1.shape[1]
+        var = sum(F.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean() for z in (z1, z2))
+        cov = 0.0
+        for z in (z1, z2):
+            c = torch.cov(z.T)
+            cov = cov + (c.square().sum() - c.diagonal().square().sum()) / z.shape[1]
+        return 25 * inv + 25 * var + 1 * cov  # the variance term summed over the views, not averaged
+
+    matches, _ = identify(solo_style)
+    assert {"name": "vicreg", "params": {"mu_param": 50.0}, "factor": 1.0, "fitted": "weights"} in matches, matches
+    matches, _ = identify(lambda a, b: 0.5 * barlow(a, b, lambda_param=0.02))
+    assert any(m["name"] == "barlow_twins" and m["params"] == {"lambda_param": 0.02} and m["factor"] == 0.5
+               for m in matches), matches
+    matches, closest = identify(lambda a, b: vicreg(a, b) + 0.3 * (a - b).abs().sum() / a.shape[0])  # an L1 term
+    assert not any(m["name"] == "vicreg" for m in matches), matches

@@ -23,6 +23,7 @@ from ssl_props.checker._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, L
                                        loss_scale, precision_ratio, run_property, evaluate, rounding_noise,
                                        value_and_grads, value_tol)
 from ssl_props.checker.checks import WELL_POSED, source, symmetry_defects
+from ssl_props.checker.weights import weighted_matches
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
 REFERENCE_INPUTS = tuple(Case(n, d, kind, scale, seed, view) for seed, (n, d, kind, scale, view) in enumerate((
@@ -246,9 +247,32 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
             rel = max(abs(m - v) / max(abs(v), 1e-300) for m, v in zip(mine, vals))
             if rel < closest[0]:
                 closest = (rel, {"name": info.name, "params": params, "max_relative_difference": rel})
+    named = {m["name"] for m in exact + scaled}
+    weighted = weighted_matches([i for i in LOSSES.values() if i.name not in named and
+                                 (i.signature == PREDICTOR_SIGNATURE) == predictor], fn, _weight_inputs(device),
+                                _weight_tol(fn))
     # a nearest candidate is only worth naming when it is close: beyond CLOSE_ENOUGH relative difference
     # (a wrong constant, a missing term) it says nothing about what was meant
-    return exact + scaled, (closest[1] if closest[0] <= CLOSE_ENOUGH else None)
+    return exact + scaled + weighted, (closest[1] if closest[0] <= CLOSE_ENOUGH and not weighted else None)
+
+
+#: cases of the weight fit (:mod:`ssl_props.checker.weights`): 8 equations for at most 4 unknowns, N < D and N > D
+_WEIGHT_CASES = tuple(Case(n, d, seed=10 + i, view=v) for i, (n, d, v) in enumerate((
+    (4, 6, "noise"), (7, 3, "noise"), (5, 5, "same_kind"), (6, 4, "noise"), (3, 8, "same_kind"), (8, 5, "noise"),
+    (5, 7, "noise"), (9, 4, "same_kind"))))
+
+
+def _weight_inputs(device: torch.device | str | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    inputs = [c.build(device) for c in _WEIGHT_CASES]
+    return inputs
+
+
+def _weight_tol(fn: Callable) -> Callable:
+    def tol(info: LossInfo, a: torch.Tensor, b: torch.Tensor) -> float:
+        r, ga, gb = value_and_grads(lambda x, y: info.fn(x, y), a, b)
+        # the float64 value bound of the registered loss at this case, in the loss's working precision
+        return value_tolerance(r, a, b, ga, gb, loss_scale(lambda x, y: info.fn(x, y), a, b)) * precision_ratio(fn)
+    return tol
 
 
 #: largest max relative difference at which :func:`identify` still names the closest registered loss

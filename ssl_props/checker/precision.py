@@ -2,14 +2,20 @@
 
 Mixed precision is where real SSL bugs live: ``exp(sim/τ)`` overflows float16 (max 65504) as soon as
 ``sim/τ > 11``, and an eps below float16's resolution (``eps16 ≈ 9.8e-4`` relative, smallest normal
-``6.1e-5``) vanishes. float16 autocast is the usual GPU setting; it is run on every device (the CPU
-runs the same autocast lists).
+``6.1e-5``) vanishes. float16 autocast is the usual GPU setting. CPU autocast has other op lists than
+CUDA's: on the CPU ``exp``, ``pow``, ``softmax`` … stay in float16, where CUDA runs them in float32, so a
+NaN seen on the CPU need not happen in GPU training. On the CPU the check therefore emulates CUDA's
+policy (:class:`CudaAutocastPolicy`: the ops of CUDA's "autocast to float32" list get float32 inputs);
+on CUDA it runs the real thing.
 """
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_map
 
 from ssl_props.properties import PropertyViolation
 from ssl_props.tolerances import EPS, value_tolerance
@@ -27,12 +33,43 @@ def check_preflight(target: LossTarget) -> str:
     return "the loss runs" + (f" ({'; '.join(target.notes)})" if target.notes else "")
 
 
+#: CUDA autocast's "ops that can autocast to float32" (PyTorch AMP docs, CUDA op-specific behaviour), by the
+#: name of the Python-level function or Tensor method that reaches them (``norm`` covers ``F.normalize``)
+CUDA_FLOAT32_OPS = frozenset((
+    "__pow__", "__rdiv__", "__rpow__", "__rtruediv__", "acos", "asin", "binary_cross_entropy_with_logits", "cosh",
+    "cosine_embedding_loss", "cdist", "cosine_similarity", "cross_entropy", "cumprod", "cumsum", "dist", "erfinv",
+    "exp", "expm1", "group_norm", "hinge_embedding_loss", "kl_div", "l1_loss", "layer_norm", "log", "log_softmax",
+    "log10", "log1p", "log2", "margin_ranking_loss", "mse_loss", "multilabel_margin_loss", "multi_margin_loss",
+    "nll_loss", "norm", "normalize", "pdist", "poisson_nll_loss", "pow", "prod", "reciprocal", "rsqrt", "sinh",
+    "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "sum", "renorm", "tan",
+    "triplet_margin_loss", "vector_norm", "matrix_norm", "logsumexp"))
+
+
+class CudaAutocastPolicy(TorchFunctionMode):
+    """Inside CPU autocast: the ops CUDA autocasts to float32 get their float16 tensor inputs cast to float32
+    (CPU autocast would leave them in float16); everything else runs as CPU autocast says."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") in CUDA_FLOAT32_OPS:
+            up = lambda t: t.float() if isinstance(t, torch.Tensor) and t.dtype == torch.float16 else t  # noqa: E731
+            args, kwargs = tree_map(up, (args, kwargs))
+            with torch.autocast("cpu", enabled=False):
+                return func(*args, **kwargs)
+        return func(*args, **kwargs)
+
+
 def _autocast_call(target: LossTarget, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, list]:
     base = replace(target, dtype=torch.float32)
     a32 = a.detach().float().requires_grad_(True)
     b32 = b.detach().float().requires_grad_(True)
+    cuda_policy = CudaAutocastPolicy() if target.device.type == "cpu" else None
     with torch.autocast(target.device.type, dtype=AUTOCAST_DTYPE):
-        out = evaluate(base.raw, a32, b32, what="the loss under torch.autocast(float16)")
+        if cuda_policy is None:
+            out = evaluate(base.raw, a32, b32, what="the loss under torch.autocast(float16)")
+        else:
+            with cuda_policy:
+                out = evaluate(base.raw, a32, b32, what="the loss under torch.autocast(float16)")
     grads = list(torch.autograd.grad(out, (a32, b32), allow_unused=True)) if out.requires_grad else []
     return out, grads
 
@@ -54,7 +91,9 @@ def check_mixed_precision(target: LossTarget) -> str:
         if not bool(torch.isfinite(out)):
             raise PropertyViolation(
                 f"the loss is {float(out.detach())} under torch.autocast(float16) on finite float32 inputs of shape "
-                f"{tuple(a.shape)}: an overflow (exp(sim/τ) exceeds float16's 65504 once sim/τ > 11: use "
+                f"{tuple(a.shape)}" + (" (CUDA's autocast op policy emulated on the CPU: exp, log, pow, softmax, norms and "
+                                       "sums in float32, matmuls in float16)" if target.device.type == "cpu" else "")
+                + f": an overflow (exp(sim/τ) exceeds float16's 65504 once sim/τ > 11: use "
                 f"logsumexp / F.cross_entropy) or an eps below float16's resolution (an eps < 6e-5 rounds to 0)")
         for name, g in zip(target.signature, grads):
             if g is not None and not bool(torch.isfinite(g).all()):
@@ -73,4 +112,5 @@ def check_mixed_precision(target: LossTarget) -> str:
 
     run_property(prop, cases(n=_n_range(target), kinds=("gaussian",), scales=(1.0,)),
                  max_examples=max(3, target.max_examples // 5), seed=target.seed, fixed=_fixed())
-    return "finite value and gradients under torch.autocast(float16), value within float16 rounding of float64's"
+    how = " (CUDA's op policy emulated on the CPU)" if target.device.type == "cpu" else ""
+    return f"finite value and gradients under torch.autocast(float16){how}, value within float16 rounding of float64's"

@@ -1,0 +1,101 @@
+"""Identification up to re-weighted terms: ``L = α·T_0 + Σ_i w_i·T_i`` with the terms of a registered loss.
+
+Many SSL losses are weighted sums of terms whose weights are keyword parameters (VICReg's λ, μ, ν;
+Barlow Twins' λ on the off-diagonal). A loss written with other weights (solo-learn's VICReg does not
+halve its variance term: μ = 50 in the registry's convention) is then not "no registered loss" but that
+loss with other weights. The terms are computed from the *registered* loss alone, independently of the
+loss under test: ``T_0 = L_ref(w = 0)`` and ``T_i = L_ref(w = e_i) − T_0`` for each parameter ``w_i`` in
+which ``L_ref`` is affine (tested on a draw: ``L(w_i = 2) − L(0) = 2 (L(1) − L(0))`` and the default
+value on the same line). The loss under test's values ``y`` on ``m`` drawn cases are then fitted by least
+squares, ``y ≈ α T_0 + Σ w_i T_i`` (``α`` dropped when ``T_0 ≡ 0``), with ``m`` well above the number of
+unknowns; the fit is a match only when every residual is within the value tolerance of its case, so a
+loss outside the span of the terms is never matched. The reported parameters are ``w_i / α`` (the
+overall factor is ``α``), printed at 6 significant digits.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import torch
+
+from ssl_props.losses import LossInfo
+
+
+def _value(info: LossInfo, params: dict[str, Any], a: torch.Tensor, b: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float(info.fn(a, b, **params))
+
+
+def affine_weights(info: LossInfo, a: torch.Tensor, b: torch.Tensor) -> list[str]:
+    """The numeric keyword parameters of ``info`` in which the loss is affine, tested on ``(a, b)``."""
+    out = []
+    for k, v in info.defaults.items():
+        if isinstance(v, bool) or not isinstance(v, float) or v == 0:
+            continue
+        try:
+            l0, l1, l2, ld = (_value(info, {k: w}, a, b) for w in (0.0, 1.0, 2.0, v))
+        except Exception:  # noqa: BLE001 - a parameter that cannot be 0, 1 or 2 (a temperature) is not a weight
+            continue
+        scale = max(abs(l0), abs(l1), abs(l2), abs(ld), 1e-300)
+        if all(math.isfinite(x) for x in (l0, l1, l2, ld)) and abs((l2 - l0) - 2 * (l1 - l0)) <= 1e-9 * scale \
+                and abs((ld - l0) - v * (l1 - l0)) <= 1e-9 * scale and abs(l1 - l0) > 1e-12 * scale:
+            out.append(k)
+    return out
+
+
+def fit_weights(info: LossInfo, mine: Sequence[float], inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                tols: Sequence[float]) -> dict[str, Any] | None:
+    """``{"name", "params", "factor"}`` when the values ``mine`` at ``inputs`` are a re-weighting of ``info``'s
+    terms (every residual within ``tols``), else ``None``. ``params`` holds the weights that differ from the
+    registry's defaults."""
+    if len(inputs) < 4:
+        return None
+    names = affine_weights(info, *inputs[0])
+    if not names:
+        return None
+    zero = {k: 0.0 for k in names}
+    try:
+        t0 = [_value(info, zero, a, b) for a, b in inputs]
+        terms = [[_value(info, {**zero, k: 1.0}, a, b) - z for (a, b), z in zip(inputs, t0)] for k in names]
+    except Exception:  # noqa: BLE001 - a candidate undefined at these weights is no candidate
+        return None
+    cols = ([t0] if max(abs(x) for x in t0) > 0 else []) + terms
+    if len(inputs) < len(cols) + 2:  # at least two equations beyond the unknowns
+        return None
+    A = torch.tensor(cols, dtype=torch.float64).T
+    y = torch.tensor(list(mine), dtype=torch.float64)
+    w = torch.linalg.lstsq(A, y.unsqueeze(1), driver="gelsd").solution.squeeze(1)
+    residual = (A @ w - y).abs()
+    if not bool(torch.isfinite(w).all()) or any(float(r) > t for r, t in zip(residual, tols)):
+        return None
+    alpha = float(w[0]) if len(cols) > len(terms) else 1.0
+    if alpha == 0:
+        return None
+    fitted = {k: float(f"{float(x) / alpha:.6g}") for k, x in zip(names, w[len(cols) - len(terms):])}
+    defaults = info.defaults
+    params = {k: v for k, v in fitted.items() if not math.isclose(v, defaults[k], rel_tol=1e-6)}
+    if not params and math.isclose(alpha, 1.0, rel_tol=1e-6):
+        return None  # the registered loss itself: already an exact match
+    return {"name": info.name, "params": params, "factor": float(f"{alpha:.6g}"), "fitted": "weights"}
+
+
+def weighted_matches(candidates: Sequence[LossInfo], fn: Callable[[torch.Tensor, torch.Tensor], Any],
+                     inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                     tol: Callable[[LossInfo, torch.Tensor, torch.Tensor], float]) -> list[dict[str, Any]]:
+    """:func:`fit_weights` over ``candidates`` (the values of ``fn`` computed once)."""
+    try:
+        with torch.no_grad():
+            mine = [float(fn(a, b)) for a, b in inputs]
+    except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
+        return []
+    out = []
+    for info in candidates:
+        try:
+            tols = [tol(info, a, b) for a, b in inputs]
+        except Exception:  # noqa: BLE001 - a candidate undefined on these shapes
+            continue
+        m = fit_weights(info, mine, inputs, tols)
+        if m:
+            out.append(m)
+    return out
