@@ -17,7 +17,7 @@ import torch
 
 from ssl_props.profile.graph_losses import GraphObjective
 
-__all__ = ["collapsed_losses", "collapsed_point", "sign_patterns", "MAX_ENUMERATION_NODES"]
+__all__ = ["collapsed_losses", "collapsed_point", "segment_at_optimum", "sign_patterns", "MAX_ENUMERATION_NODES"]
 
 #: 2^16 patterns of N ≤ 16 rows: one batched call of ~1 M entries
 MAX_ENUMERATION_NODES = 16
@@ -72,3 +72,26 @@ def sign_patterns(obj: GraphObjective, n: int, like: torch.Tensor, rounding: flo
 def enumeration_size(n: int) -> int:
     """Number of sign patterns :func:`sign_patterns` evaluates at most."""
     return int(math.pow(2, n))
+
+
+def segment_at_optimum(obj: GraphObjective, points: list[torch.Tensor], f_star: float, ftol: float,
+                        sym: tuple[str, ...]) -> bool:
+    """Whether ``f`` stays within ``ftol`` of ``f⋆`` at ``t = 1/4, 1/2, 3/4`` of the segment from the first point to
+    any other (rows normalised when the loss normalises them; each rotated onto the first by orthogonal Procrustes when ``Z → ZQ`` is a symmetry): a segment of
+    minimisers, i.e. a continuum. One batched call."""
+    if len(points) < 2:
+        return False
+    if "row_scale" in sym:  # the loss sees directions only: segments between unit rows
+        points = [torch.nn.functional.normalize(p, dim=-1) for p in points]
+    a = points[0]
+    ends = []
+    for b in points[1:]:
+        if "rotation" in sym:
+            u, _, vh = torch.linalg.svd(b.T @ a)
+            b = b @ (u @ vh)
+        ends.append(b)
+    t = torch.tensor([0.25, 0.5, 0.75], dtype=a.dtype, device=a.device)[:, None, None, None]
+    pts = ((1 - t) * a + t * torch.stack(ends)).reshape(-1, *a.shape)
+    with torch.no_grad():
+        fs = obj(pts).reshape(3, len(ends))
+    return bool(((fs - f_star).abs() <= ftol).all(0).any())

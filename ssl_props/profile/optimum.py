@@ -1,24 +1,29 @@
 r"""The optimum of a loss on relation graphs (Balestriero & LeCun 2022's framework, arXiv:2205.11508).
 
-For each graph of :func:`default_graphs` the loss is minimised over a free embedding ``Z`` (N × K) from
-``S`` random starts in ONE batched L-BFGS call (:func:`ssl_props.spectral.lbfgs`), then measured at the
-best start ``Z⋆`` (:class:`GraphOptimum`):
+For each graph of :func:`default_graphs` the loss is minimised over a free embedding ``Z`` (N × K) from ``S``
+random starts in ONE batched L-BFGS call, certified (:mod:`.certify`, :mod:`.nonsmooth`) and measured at the best
+start ``Z⋆`` (:class:`GraphOptimum`). ``status``, in this order: "infimum not attained" (``f(sZ⋆)`` keeps falling
+for ``s = 1 … 1000`` beyond the measured rounding floor, ``ray_losses``); "not converged" (a collapsed
+configuration or a scaled copy is lower, or no certificate); "optimum" (a second-order certificate
+``‖∇f‖, μ ⇒ δ``; at K = 1 for a row-scale-invariant loss the exact enumeration of sign patterns; for a loss with
+kinks, smoothing continuation + a gradient-sampling certificate). ``certificate`` says which, in one line.
+Only at an optimum (else ``None``: undetermined):
 
-* distance to the solution set from the stopping gradient: near a minimum with curvature ``μ`` (smallest
-  Hessian eigenvalue outside the flat symmetry directions, :func:`ssl_props.spectral.curvature`),
-  ``δ ≤ SAFETY·‖∇f‖/μ`` and ``f − f⋆ ≤ SAFETY·‖∇f‖²/(2μ)``;
-* numerical rank of the centred optimum ``HZ⋆``: a singular value is zero when ``σ_k ≤ δ + rounding``
-  (Weyl: singular values move by at most ``‖ΔZ‖₂ ≤ δ``); collapse verdict complete (rank 0), dimensional
-  (rank < min(K, N − 1)) or none;
+* numerical rank of the centred optimum ``HZ⋆``: ``σ_k ≤ δ + rounding`` is zero (Weyl); collapse complete
+  (rank 0), dimensional (rank < min(K, N − 1)) or none; ``rank_set``: rank → number of certified starts at f⋆
+  (plus complete collapse, rank 0, when it is a minimiser too);
 * positives coincide when ``max_{G_ij=1} ‖z_i − z_j‖ ≤ 2δ`` (on unit rows for a loss that normalises);
 * Laplacian subspace: ``col(HZ⋆)`` inside the bottom eigenspace of ``L`` on ``1⊥`` (ties included) when
   ``‖(I − P_m) U_r‖_F ≤ √r·δ/(σ_r − δ)`` (Wedin) plus the eigensolver's rounding;
 * linear probe (labelled graphs): ``‖(I − P_r) HY‖²/‖HY‖² ≤ (δ/(σ_r − δ))²`` plus rounding;
-* rotation invariance (claim 11): ``|L(ZQ) − L(Z)|`` within the value's rounding
-  (:func:`ssl_props.tolerances.value_tolerance`, ``K`` terms per entry of ``ZQ``) at ``Z⋆`` and at a
-  random ``Z``;
-* starts agree up to the symmetries when every start at ``f⋆`` (within the loss tolerance) has the same
-  singular values (within ``2δ``) and column space (projector distance ``≤ 2√2·δ/(σ_r − δ)``).
+* ``distinct_optima``: certified starts at f⋆ (``|f − f⋆| ≤`` both tolerances) whose centred Gram matrices differ
+  by more than ``(2σ₁ + δ)δ`` per side after every automorphism of G that leaves the loss unchanged
+  (:mod:`.relabel`; ``distinct_labelled`` without relabelling, ``relabellings`` = how many automorphisms);
+* ``collapse_admitted``: the loss at complete collapse (``collapsed_loss``: a random row repeated; all rows zero
+  where finite) is within ``loss_tolerance`` of f⋆; ``continuum``: a flat direction off the symmetries along
+  which f is constant, several optima with flat directions, or f⋆ along a segment between two optima;
+* rotation invariance (claim 11): ``|L(ZQ) − L(Z)|`` within the value's rounding at ``Z⋆`` and a random ``Z``;
+* ``warnings``: e.g. a gradient that vanishes at every start where no enumeration applies.
 """
 from __future__ import annotations
 
@@ -31,9 +36,11 @@ import torch
 
 from ssl_props import tolerances as tol
 from ssl_props.graphs import augmentation_graph, label_graph, laplacian, one_hot
-from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure, graph_objective
-from ssl_props.profile.certify import certify_starts, ray_test, symmetries
-from ssl_props.profile.landscape import MAX_ENUMERATION_NODES, collapsed_losses, collapsed_point, sign_patterns
+from ssl_props.profile.graph_losses import GraphObjective, graph_objective
+from ssl_props.profile.candidates import Candidates, from_lbfgs, from_nonsmooth, guarded, rounding_of, status_of, value_grad
+from ssl_props.profile.certify import symmetries
+from ssl_props.profile.nonsmooth import continuation, kinks
+from ssl_props.profile.landscape import MAX_ENUMERATION_NODES, collapsed_losses, collapsed_point, segment_at_optimum, sign_patterns
 from ssl_props.profile.relabel import automorphisms, cluster_grams, invariant_relabellings
 from ssl_props.spectral import centred_eigh, lbfgs
 
@@ -153,64 +160,6 @@ def _randn(seed: int, *shape: int, like: torch.Tensor) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(like)
 
 
-def _value_grad(obj: GraphObjective, z: torch.Tensor, step: str) -> tuple[torch.Tensor, torch.Tensor]:
-    with torch.enable_grad():
-        zz = z.detach().requires_grad_(True)
-        f = obj(zz)
-        if not f.requires_grad:
-            raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss has no gradient with respect to Z "
-                                 "(detached or computed outside torch); build it from torch operations on its inputs")
-        (g,) = torch.autograd.grad(f.sum(), zz, allow_unused=True)
-    if g is None:
-        raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss does not depend on Z")
-    return f.detach(), g
-
-
-def _guarded(obj: GraphObjective) -> Callable[[torch.Tensor], torch.Tensor]:
-    def fun(z: torch.Tensor) -> torch.Tensor:
-        f = obj(z)
-        if not bool(torch.isfinite(f).all()):
-            bad = int((~torch.isfinite(f)).nonzero()[0])
-            raise ProfileFailure(f"step 'optimise' on graph {obj.graph}: the loss became {float(f[bad].detach())} at start "
-                                 f"{bad}; guard divisions and logs (add an eps) so it stays finite")
-        return f
-    return fun
-
-
-def _rounding(f: torch.Tensor, z: torch.Tensor, grad: torch.Tensor, scale: float) -> torch.Tensor:
-    """Per-start rounding of the loss value (:func:`ssl_props.tolerances.value_tolerance`, batched)."""
-    n, k = z.shape[-2:]
-    sens = (z * grad).abs().flatten(1).sum(1)
-    return tol.SAFETY * n * k * tol.eps(z.dtype) * (f.abs() + sens + scale)
-
-
-@dataclass
-class _Candidates:
-    """The points the measurements are taken on: ``z (S, N, K)``, their losses, and per-start certificates."""
-
-    z: torch.Tensor
-    f: torch.Tensor
-    gn: torch.Tensor
-    delta: torch.Tensor  # nan where not certified
-    ftol: torch.Tensor
-    certified: torch.Tensor
-    mu: float
-    certificate: str
-    continuum: bool  # a flat direction off the symmetries along which f is constant, at some start
-    flat: torch.Tensor | None = None  # per start: number of flat directions off the symmetries (free or growing)
-
-
-def _from_lbfgs(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, grad: torch.Tensor, sym: tuple[str, ...],
-                rounding: torch.Tensor, scale: float) -> _Candidates:
-    cert = certify_starts(obj, z, f, grad, sym, rounding, scale)
-    gn = grad.flatten(1).norm(dim=1)
-    ftol = torch.where(cert.certified, gn * cert.delta.nan_to_num(0.0) + rounding,
-                       rounding + math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
-    best = int(f.argmin())
-    return _Candidates(z, f, gn, cert.delta, ftol, cert.certified, float(cert.mu[best]), cert.reason[best],
-                       bool((cert.flat_free > 0).any()), cert.flat_free + cert.flat_growing)
-
-
 def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "pair", starts: int = 16, seed: int = 0,
                       max_iter: int = 300, gtol: float = 1e-10, **objective_kwargs: Any) -> GraphOptimum:
     """Minimise ``fn`` on ``spec`` from ``starts`` random starts in one batched L-BFGS call, certify the optimum
@@ -221,16 +170,21 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
     obj = graph_objective(fn, g, form=form, graph=spec.name, **objective_kwargs)
     z0 = _randn(seed, starts, n, k, like=g)
     obj.choose_batching(z0)
-    f0, g0 = _value_grad(obj, z0, "optimise")  # no gradient: one clear line before the optimiser starts
+    f0, g0 = value_grad(obj, z0, "optimise")  # no gradient: one clear line before the optimiser starts
     scale = float(f0.abs().median())  # size of the loss's terms at the starts
     warnings: list[str] = []
-    z, _, _ = lbfgs(_guarded(obj), z0, gtol=gtol, max_iter=max_iter)
-    f, grad = _value_grad(obj, z, "measure")
+    hits = kinks(obj, z0)  # active hinges at the starts: smoothing continuation from the start (L-BFGS stalls on kinks)
+    moves: tuple[list[float], torch.Tensor] | None = None
+    if hits:
+        z, *moves = continuation(guarded(obj), z0, gtol=gtol)
+    else:
+        z = lbfgs(guarded(obj), z0, gtol=gtol, max_iter=max_iter)[0]
+    f, grad = value_grad(obj, z, "measure")
     best = int(f.argmin())
-    rounding = _rounding(f, z, grad, scale)
+    rounding = rounding_of(f, z, grad, scale)
     sym = symmetries(obj, z[best], f[best], float(rounding[best]))
-    method, nonsmooth = "L-BFGS", False
-    still = bool((_rounding(f0, z0, g0, scale) >= g0.flatten(1).norm(dim=1) * z0.flatten(1).norm(dim=1)).all())
+    method, nonsmooth = ("smoothing continuation" if hits else "L-BFGS"), False
+    still = bool((rounding_of(f0, z0, g0, scale) >= g0.flatten(1).norm(dim=1) * z0.flatten(1).norm(dim=1)).all())
     if k == 1 and "row_scale" in sym and n <= MAX_ENUMERATION_NODES:
         pats, fp, even = sign_patterns(obj, n, g, float(rounding[best]))
         fmin = fp.min()
@@ -238,7 +192,7 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
         at = (fp - fmin).abs() <= rp + rp[fp.argmin()]
         zc, fc = pats[at][:256], fp[at][:256]
         zero = torch.zeros_like(fc)
-        cand = _Candidates(zc, fc, zero, zero, rp[at][:256], torch.ones_like(fc, dtype=torch.bool), math.inf,
+        cand = Candidates(zc, fc, zero, zero, rp[at][:256], torch.ones_like(fc, dtype=torch.bool), math.inf,
                            f"exact: minimum over all {len(pats)} sign patterns of the rows ({'f(−Z) = f(Z) used' if even else 'no sign symmetry'}); "
                            "at K = 1 the loss is invariant to positive row scalings, so it depends on the signs only", False)
         method = "sign enumeration"
@@ -246,9 +200,17 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
         if still:
             warnings.append(f"the gradient vanishes at every start (‖∇f‖·‖Z‖ within rounding): the optimiser cannot move and "
                             f"the minimum found is the best of {starts} random points")
-        cand = _from_lbfgs(obj, z, f, grad, sym, rounding, scale)
+        cand = from_lbfgs(obj, z, f, grad, sym, rounding, scale)
     collapsed = collapsed_losses(obj, n, k, g, seed)
-    status, certificate, ray = _status(obj, cand, collapsed, warnings, float(z0.flatten(1).norm(dim=1).median()))
+    znorm = float(z0.flatten(1).norm(dim=1).median())
+    status, certificate, ray = status_of(obj, cand, collapsed, warnings, znorm)
+    if status == "not converged" and method != "sign enumeration" and not certificate.startswith("complete collapse"):
+        hits = hits or kinks(obj, z[best:best + 1])
+        if hits or not bool(cand.certified[best]):
+            ns_cand, ns_method = from_nonsmooth(obj, z, hits, scale, seed, moves)
+            ns_status, ns_cert, ns_ray = status_of(obj, ns_cand, collapsed, warnings, znorm)
+            if ns_status != "not converged" or float(ns_cand.f.min()) < float(cand.f.min()):
+                cand, status, certificate, ray, method, nonsmooth = ns_cand, ns_status, ns_cert, ns_ray, ns_method, bool(hits)
     fb_c = float(cand.f.min())
     ftol_c = float(cand.ftol[int(cand.f.argmin())])
     at_collapse = [name for name, v in collapsed.items() if v is not None and v <= fb_c + ftol_c]
@@ -260,57 +222,12 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
         out.collapse_admitted = bool(at_collapse)
         if at_collapse:  # complete collapse is a minimiser too: its rank (0) belongs to the set
             out.rank_set = dict(sorted({**out.rank_set, 0: out.rank_set.get(0, 0) + 1}.items()))
-    fb, gb = _value_grad(obj, out.z[None], "rotation invariance")
+    fb, gb = value_grad(obj, out.z[None], "rotation invariance")
     _rotation(obj, out, out.z, fb[0], gb[0], seed)
     return out
 
 
-def _status(obj: GraphObjective, cand: _Candidates, collapsed: dict[str, float | None], warnings: list[str],
-            z_start_norm: float) -> tuple[str, str, list[tuple[float, float]]]:
-    """``(status, certificate, ray values)`` of the best candidate (module docstring: the order of the tests)."""
-    bi = int(cand.f.argmin())
-    zb, fb, ftol = cand.z[bi], float(cand.f[bi]), float(cand.ftol[bi])
-    ray, vals, r = ray_test(obj, zb, fb)
-    if ray == "descends":
-        return ("infimum not attained", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + " for s = "
-                + ", ".join(f"{s:g}" for s, _ in vals) + f" (rounding floor {r:.2g}): the loss decreases along the ray "
-                f"(‖Z‖: {z_start_norm:.3g} at the starts, {float(zb.norm()):.3g} at the best point), its infimum is approached "
-                "as ‖Z‖ → ∞", vals)
-    low = [v for v in collapsed.values() if v is not None]
-    if low and min(low) < fb - ftol:
-        return ("not converged", f"complete collapse has a lower loss ({min(low):.6g}) than the best start ({fb:.6g} ± {ftol:.2g})",
-                vals)
-    if ray == "lower":
-        return ("not converged", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + ": a scaled copy of the best point is lower", vals)
-    if not bool(cand.certified[bi]):
-        return "not converged", cand.certificate, vals
-    return "optimum", cand.certificate, vals
-
-
-def _segment_at_optimum(obj: GraphObjective, points: list[torch.Tensor], f_star: float, ftol: float,
-                        sym: tuple[str, ...]) -> bool:
-    """Whether ``f`` stays within ``ftol`` of ``f⋆`` at ``t = 1/4, 1/2, 3/4`` of the segment from the first point to
-    any other (rows normalised when the loss normalises them; each rotated onto the first by orthogonal Procrustes when ``Z → ZQ`` is a symmetry): a segment of
-    minimisers, i.e. a continuum. One batched call."""
-    if len(points) < 2:
-        return False
-    if "row_scale" in sym:  # the loss sees directions only: segments between unit rows
-        points = [torch.nn.functional.normalize(p, dim=-1) for p in points]
-    a = points[0]
-    ends = []
-    for b in points[1:]:
-        if "rotation" in sym:
-            u, _, vh = torch.linalg.svd(b.T @ a)
-            b = b @ (u @ vh)
-        ends.append(b)
-    t = torch.tensor([0.25, 0.5, 0.75], dtype=a.dtype, device=a.device)[:, None, None, None]
-    pts = ((1 - t) * a + t * torch.stack(ends)).reshape(-1, *a.shape)
-    with torch.no_grad():
-        fs = obj(pts).reshape(3, len(ends))
-    return bool(((fs - f_star).abs() <= ftol).all(0).any())
-
-
-def _measure(obj: GraphObjective, spec: GraphSpec, cand: _Candidates, sym: tuple[str, ...], status: str, certificate: str,
+def _measure(obj: GraphObjective, spec: GraphSpec, cand: Candidates, sym: tuple[str, ...], status: str, certificate: str,
              seed: int, starts: int, collapsed_z: torch.Tensor | None = None) -> GraphOptimum:
     """Rank, collapse, positives, Laplacian subspace, probe and optima up to relabelling at a certified optimum."""
     g, k = spec.g, spec.k
@@ -361,7 +278,7 @@ def _measure(obj: GraphObjective, spec: GraphSpec, cand: _Candidates, sym: tuple
     # a continuum: f constant along a flat direction, several Gram matrices at f⋆ with flat directions there, or
     # f⋆ all along the segment between two distinct optima (rotation-aligned) or between an optimum and collapse
     flat_at_opt = cand.flat is not None and bool((cand.flat[idx] > 0).any())
-    out.continuum = cand.continuum or (len(reps) > 1 and flat_at_opt) or _segment_at_optimum(
+    out.continuum = cand.continuum or (len(reps) > 1 and flat_at_opt) or segment_at_optimum(
         obj, [z[idx[i]] for i in reps] + ([collapsed_z] if collapsed_z is not None else []), fb, float(cand.ftol[bi]), sym)
     out.positives_coincide = out.positives_gap <= 2 * db + round_sv
     # --- Laplacian bottom eigenspace (on 1⊥), ties included
@@ -390,7 +307,7 @@ def _rotation(obj: GraphObjective, out: GraphOptimum, zb: torch.Tensor, fb: torc
     n, k = zb.shape
     q = torch.linalg.qr(_randn(seed + 11, 4, k, k, like=zb))[0]
     zr = _randn(seed + 12, n, k, like=zb)
-    fr, gr = _value_grad(obj, zr[None], "rotation invariance")
+    fr, gr = value_grad(obj, zr[None], "rotation invariance")
     worst, worst_tol = -math.inf, 0.0
     for z0, f0, g0 in ((zb, fb, gb), (zr, fr[0], gr[0])):
         with torch.no_grad():

@@ -1,0 +1,128 @@
+"""The candidate optima of :func:`ssl_props.profile.optimum.optimise_on_graph` and their status.
+
+:class:`Candidates` holds the points the measurements are taken on (the L-BFGS starts, the smoothing
+continuation's points, or the optimal sign patterns) with per-point certificates (:mod:`.certify`,
+:mod:`.nonsmooth`); :func:`status_of` decides the status of the best one, in this order: "infimum not
+attained" (the ray ``f(sZ⋆)`` keeps falling), "not converged" (collapse or a scaled copy is lower, or no
+certificate), "optimum".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from ssl_props import tolerances as tol
+from ssl_props.profile.certify import certify_starts, ray_test
+from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure
+from ssl_props.profile.nonsmooth import certify_nonsmooth, continuation
+
+__all__ = ["Candidates", "value_grad", "guarded", "rounding_of", "from_lbfgs", "from_nonsmooth", "status_of"]
+
+
+def value_grad(obj: GraphObjective, z: torch.Tensor, step: str) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.enable_grad():
+        zz = z.detach().requires_grad_(True)
+        f = obj(zz)
+        if not f.requires_grad:
+            raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss has no gradient with respect to Z "
+                                 "(detached or computed outside torch); build it from torch operations on its inputs")
+        (g,) = torch.autograd.grad(f.sum(), zz, allow_unused=True)
+    if g is None:
+        raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss does not depend on Z")
+    return f.detach(), g
+
+
+def guarded(obj: GraphObjective) -> Callable[[torch.Tensor], torch.Tensor]:
+    def fun(z: torch.Tensor) -> torch.Tensor:
+        f = obj(z)
+        if not bool(torch.isfinite(f).all()):
+            bad = int((~torch.isfinite(f)).nonzero()[0])
+            raise ProfileFailure(f"step 'optimise' on graph {obj.graph}: the loss became {float(f[bad].detach())} at start "
+                                 f"{bad}; guard divisions and logs (add an eps) so it stays finite")
+        return f
+    return fun
+
+
+def rounding_of(f: torch.Tensor, z: torch.Tensor, grad: torch.Tensor, scale: float) -> torch.Tensor:
+    """Per-start rounding of the loss value (:func:`ssl_props.tolerances.value_tolerance`, batched)."""
+    n, k = z.shape[-2:]
+    sens = (z * grad).abs().flatten(1).sum(1)
+    return tol.SAFETY * n * k * tol.eps(z.dtype) * (f.abs() + sens + scale)
+
+
+@dataclass
+class Candidates:
+    """The points the measurements are taken on: ``z (S, N, K)``, their losses, and per-start certificates."""
+
+    z: torch.Tensor
+    f: torch.Tensor
+    gn: torch.Tensor
+    delta: torch.Tensor  # nan where not certified
+    ftol: torch.Tensor
+    certified: torch.Tensor
+    mu: float
+    certificate: str
+    continuum: bool  # a flat direction off the symmetries along which f is constant, at some start
+    flat: torch.Tensor | None = None  # per start: number of flat directions off the symmetries (free or growing)
+
+
+def from_lbfgs(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, grad: torch.Tensor, sym: tuple[str, ...],
+                rounding: torch.Tensor, scale: float) -> Candidates:
+    cert = certify_starts(obj, z, f, grad, sym, rounding, scale)
+    gn = grad.flatten(1).norm(dim=1)
+    ftol = torch.where(cert.certified, gn * cert.delta.nan_to_num(0.0) + rounding,
+                       rounding + math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
+    best = int(f.argmin())
+    return Candidates(z, f, gn, cert.delta, ftol, cert.certified, float(cert.mu[best]), cert.reason[best],
+                       bool((cert.flat_free > 0).any()), cert.flat_free + cert.flat_growing)
+
+
+def from_nonsmooth(obj: GraphObjective, z: torch.Tensor, hits: dict[str, int], scale: float, seed: int,
+               moves: tuple[list[float], torch.Tensor] | None) -> tuple[Candidates, str]:
+    """Smoothing continuation of the kinks the loss calls (``hits``), then gradient-sampling certificates
+    (:mod:`ssl_props.profile.nonsmooth`) at the starts within rounding of the best."""
+    last, gap, how = 0.0, torch.zeros(z.shape[0], dtype=z.dtype, device=z.device), "gradient sampling at the L-BFGS points (no kinked operation intercepted)"
+    if hits:
+        if moves is None:  # kinks that appeared only at the L-BFGS points
+            z, *moves = continuation(guarded(obj), z)
+        last, gap = moves[0][-1], moves[1]
+        how = f"smoothing continuation of {', '.join(hits)} (w = 1e-1 … 1e-7) + gradient sampling"
+    f, grad = value_grad(obj, z, "measure")
+    rounding = rounding_of(f, z, grad, scale)
+    bi = int(f.argmin())
+    near = ((f - f[bi]).abs() <= rounding + rounding[bi] + math.sqrt(tol.eps(z.dtype)) * (f[bi].abs() + scale)).nonzero().flatten()
+    ok, rho, delta, lines = certify_nonsmooth(obj, z[near], f[near], rounding[near], last, seed)
+    certified = torch.zeros_like(f, dtype=torch.bool)
+    certified[near] = ok
+    d = torch.full_like(f, math.nan)
+    d[near] = torch.where(ok, delta, math.nan)
+    gn = grad.flatten(1).norm(dim=1)
+    gn[near] = rho
+    ftol = rounding + torch.where(certified, gn * d.nan_to_num(0.0) + tol.SAFETY * gap, math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
+    line = lines[int((near == bi).nonzero()[0])]
+    return Candidates(z, f, gn, d, ftol, certified, math.nan, line, False, None), how
+
+
+def status_of(obj: GraphObjective, cand: Candidates, collapsed: dict[str, float | None], warnings: list[str],
+            z_start_norm: float) -> tuple[str, str, list[tuple[float, float]]]:
+    """``(status, certificate, ray values)`` of the best candidate (module docstring: the order of the tests)."""
+    bi = int(cand.f.argmin())
+    zb, fb, ftol = cand.z[bi], float(cand.f[bi]), float(cand.ftol[bi])
+    ray, vals, r = ray_test(obj, zb, fb)
+    if ray == "descends":
+        return ("infimum not attained", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + " for s = "
+                + ", ".join(f"{s:g}" for s, _ in vals) + f" (rounding floor {r:.2g}): the loss decreases along the ray "
+                f"(‖Z‖: {z_start_norm:.3g} at the starts, {float(zb.norm()):.3g} at the best point), its infimum is approached "
+                "as ‖Z‖ → ∞", vals)
+    low = [v for v in collapsed.values() if v is not None]
+    if low and min(low) < fb - ftol:
+        return ("not converged", f"complete collapse has a lower loss ({min(low):.6g}) than the best start ({fb:.6g} ± {ftol:.2g})",
+                vals)
+    if ray == "lower":
+        return ("not converged", "f(sZ⋆) = " + ", ".join(f"{v:.3g}" for _, v in vals) + ": a scaled copy of the best point is lower", vals)
+    if not bool(cand.certified[bi]):
+        return "not converged", cand.certificate, vals
+    return "optimum", cand.certificate, vals
