@@ -209,3 +209,38 @@ def test_missing_sklearn_skips_in_one_line_unless_required(monkeypatch) -> None:
         with pytest.raises(InvalidArgument, match="scikit-learn >= 1.8 is required"):
             o.sklearn()
         monkeypatch.setenv(env, "0" if env == o.REQUIRE_ENV else "false")
+
+
+# ------------------------------------------------------------------------------------- oracle in the report
+NEW_RECORDS = ("claim14", "claim15", "claim16", "claim17", "claim18", "claim19", "definition-isomap",
+               "remark-bt-cca-basis", "remark-simclr-isomap")
+
+
+def test_every_new_record_names_its_external_oracle() -> None:
+    from ssl_props.registry import get_theorem
+
+    for rid in NEW_RECORDS:
+        t = get_theorem(f"balestriero2022.{rid}")
+        numeric = t.checks_of("numeric")
+        assert numeric and all(c.oracle for c in numeric), f"{t.id}: a numeric check without an oracle"
+        assert any(tag in t.provenance for tag in ("[P]", "[S]", "[F]", "[R]")), f"{t.id}: no provenance label"
+        assert t.to_dict()["checks"][0]["oracle"] == t.checks[0].oracle
+
+
+def test_report_lists_the_oracle_of_each_check() -> None:
+    from ssl_props.registry import Check, Paper, Theorem
+    from ssl_props.report import build_report, render_markdown, run_one
+
+    paper = Paper("demo2000", ("A B",), "t", "v", 2000, "0000.00000")
+    good = Check("numeric", "against_sklearn", lambda: None, "d", oracle="scikit-learn CCA")
+    plain = Check("numeric", "plain", lambda: None, "d")
+    thm = Theorem("demo2000.claim1", paper, "1", "claim", "t", "s", checks=(good, plain))
+    records = [run_one(thm, c) for c in thm.checks]
+    assert [r.oracle for r in records] == ["scikit-learn CCA", None]
+    env = {"device": "cpu", "device_name": "cpu", "dtype": "float64", "packages": {},
+           "hypothesis": {"profile": "ci", "max_examples": 1, "seed": None}, "git": {"revision": None, "dirty": False}}
+    rep = build_report(records, [thm], env, [])
+    assert [c["oracle"] for c in rep["theorems"][0]["checks"]] == ["scikit-learn CCA", None]
+    md = render_markdown(rep)
+    assert "| `demo2000.claim1::numeric:against_sklearn` | scikit-learn CCA | PASS |" in md
+    assert "demo2000.claim1::numeric:plain` |" not in md.split("Oracles:")[1]

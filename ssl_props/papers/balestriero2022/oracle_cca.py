@@ -53,6 +53,7 @@ def _listings(x: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return x[rows], x[cols]
 
 
+@o.pinned
 def check_cca_pencil(*, pencil_fn=pencil, loss=barlow_twins_loss, oracle=o.cca) -> None:
     """Shared W, regular G, centred X: sklearn CCA(X_left, X_right)'s ρ_k = 1 − μ_k of our pencil (XᵀLX, XᵀDX),
     its x- and y-weights span our bottom-K pencil vectors, and L_BT(X V_K) = Σ(1 − τ_k)².
@@ -85,6 +86,7 @@ def check_cca_pencil(*, pencil_fn=pencil, loss=barlow_twins_loss, oracle=o.cca) 
     prop()
 
 
+@o.pinned
 def necessity_anticorrelated() -> str:
     """An anti-correlated feature (view 2 = −view 1 along it: τ = −1) is CCA's FIRST pair (|ρ| = 1, x_weights =
     −y_weights), which a shared-weight BT can never use (its C_kk along it is −1)."""
@@ -103,6 +105,7 @@ def necessity_anticorrelated() -> str:
             f"pair has |ρ| = 1 and x_weights = −y_weights; the shared-W BT/pencil's top τ is smaller")
 
 
+@o.pinned
 def necessity_regular_centred() -> str:
     """Uncentred X (the paper's BT cosine is uncentred, sklearn centres): ρ_k(sklearn) ≠ 1 − μ_k."""
     def refutes(seed: int) -> bool:
@@ -170,6 +173,7 @@ def _certified_gap(f: torch.Tensor, gn: torch.Tensor, fun, p: torch.Tensor, k: i
     return float(f[i]), float(ftol)
 
 
+@o.pinned
 def check_whitened_bt(*, whiten_fn=whiten, loss=None, oracle=o.cca) -> None:
     """Two views, whitened embeddings, α ≥ 1: the registered barlow_twins at sklearn's canonical variates equals
     Σ_{k≤K}(1 − ρ_k)², and no start of a batched L-BFGS over whitened embeddings goes below it (the best reaches it).
@@ -220,11 +224,13 @@ def _below(whiten_fn, alpha: float, k: int, what: str) -> str:
             f"({100 * (1 - best / target):.1f} % below)")
 
 
+@o.pinned
 def necessity_whitening() -> str:
     """Without whitening (free W_v, α = 1) the certified BT minimum is below Σ(1 − ρ_k)²: not CCA's value/basis."""
     return "unwhitened two-view BT, α = 1, " + _below(None, 1.0, 2, "unwhitened BT below Σ(1 − ρ)²")
 
 
+@o.pinned
 def necessity_alpha() -> str:
     """α < 1 (whitened): the canonical basis is a saddle (second variation 2(ρ_i − ρ_j)²(α − 1)θ²): minimum below."""
     return "whitened two-view BT, α = 0.3, " + _below(whiten, 0.3, 2, "whitened BT at α = 0.3 below Σ(1 − ρ)²")
@@ -237,6 +243,7 @@ def shared_minimum(x: torch.Tensor, g: torch.Tensor, k: int, seed: int, loss=bar
     return fun(w), gn, fun, w
 
 
+@o.pinned
 def check_shared_bt_span_not_basis(*, loss=barlow_twins_loss, oracle=o.cca) -> None:
     """Paper's shared-W BT (uncentred, α = 1), K = 2: the certified minimiser spans sklearn CCA's top-K canonical
     weights, and its value is BELOW Σ(1 − τ_k)² (so it is not the canonical basis). Angle ≤ SAFETY‖∇f‖/(μ σ_K(W))
@@ -269,6 +276,7 @@ def check_shared_bt_span_not_basis(*, loss=barlow_twins_loss, oracle=o.cca) -> N
     prop()
 
 
+@o.pinned
 def necessity_two_pairs() -> str:
     """K = 1: no second column to trade against, the minimum is exactly (1 − τ_1)² (max Rayleigh quotient τ_1)."""
     def refutes(seed: int) -> bool:

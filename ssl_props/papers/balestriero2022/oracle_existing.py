@@ -44,6 +44,7 @@ def _angle_claim(angle: float, bound: float, claim: str, inputs) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- claim3
+@o.pinned
 def check_sklearn_ratio_cut(*, closed_form=vicreg_closed_form, oracle=o.le) -> None:
     """Any symmetric G (weighted, sparse, disconnected): span([1, Z⋆]) = ratio-cut LE, sklearn's K + 1 bottom
     eigenvectors of L (norm_laplacian=False). Angle ≤ davis_kahan/2 (our eigh) + residual_angle (sklearn's ARPACK
@@ -83,6 +84,7 @@ def _normalised_residual(g: torch.Tensor, emb: np.ndarray, gap: float) -> float:
     return o.residual_angle(_sym_laplacian(g), o.to_numpy(g.sum(-1).sqrt())[:, None] * emb, gap)
 
 
+@o.pinned
 def check_sklearn_belkin_niyogi(*, closed_form=vicreg_closed_form, le=laplacian_eigenmaps, oracle=o.le) -> None:
     """Regular G: span([1, Z⋆_VICReg]) = Belkin–Niyogi LE (sklearn, norm_laplacian=True); any connected G: our
     Laplacian Eigenmaps (L u = λ D u) = sklearn's. Angle ≤ κ(D^{1/2})·(davis_kahan/2 + residual_angle) on L_sym."""
@@ -108,6 +110,7 @@ def check_sklearn_belkin_niyogi(*, closed_form=vicreg_closed_form, le=laplacian_
     prop()
 
 
+@o.pinned
 def necessity_irregular_vs_sklearn() -> str:
     """Irregular G: VICReg's optimum (Cov = I) is not Belkin–Niyogi LE (ZᵀDZ = I): sklearn's normalised embedding
     is > 0.1 rad away, and ≥ 1e3 × the agreement bound of check_sklearn_belkin_niyogi."""
@@ -134,6 +137,7 @@ def necessity_irregular_vs_sklearn() -> str:
 
 
 # ---------------------------------------------------------------------------------------------- claim5
+@o.pinned
 def check_scipy_pencil(*, closed_form=vicreg_linear_closed_form) -> None:
     """Linear VICReg: W⋆ = √N V_K diag(√(1 − γμ_k/β)) with (μ, V) = scipy.linalg.eigh(XᵀLX, XᵀHX) (any symmetric
     G, generic X): span and Gram W⋆W⋆ᵀ. Angle ≤ davis_kahan(N, κ(XᵀHX)·max|μ|, μ_(K+1) − μ_K) (the Cholesky
@@ -176,6 +180,7 @@ def cosine_gram(z: torch.Tensor | np.ndarray) -> np.ndarray:
     return zn @ zn.T
 
 
+@o.pinned
 def check_classical_mds(*, closed_form=simclr_simplex, oracle=o.classical_mds) -> None:
     """Augmentation G, K ≥ N' − 1: the cosine Gram of SimCLR's simplex = that of sklearn's ClassicalMDS of the 0/1
     same-image metric (N' − 1 components). ClassicalMDS's N' − 1 eigenvalues are equal and the rest 0, so
@@ -196,6 +201,7 @@ def check_classical_mds(*, closed_form=simclr_simplex, oracle=o.classical_mds) -
 
 
 # ------------------------------------------------------------------------------------------ claims 8-10
+@o.pinned
 def check_sklearn_null_space(*, closed_form=barlow_twins_closed_form, vicreg=vicreg_closed_form, oracle=o.le) -> None:
     """Disconnected G with c components: sklearn's c bottom eigenvectors (null(L)) = span of BarlowTwins' zero-loss
     indicators (claim8) = span([1, Z⋆_VICReg(K = c − 1)]). Angle ≤ davis_kahan/2 + residual_angle (sklearn)."""
@@ -214,6 +220,7 @@ def check_sklearn_null_space(*, closed_form=barlow_twins_closed_form, vicreg=vic
     prop()
 
 
+@o.pinned
 def check_sklearn_label_span(*, closed_form=vicreg_closed_form, oracle=o.le) -> None:
     """Aligned G = YYᵀ − I, K = C − 1, γ/β > 1/min n_c: span([1, Z⋆]) = span(Y) = sklearn's C bottom
     eigenvectors. Angle ≤ davis_kahan/2 + residual_angle, gap min n_c (L's spectrum: 0 (×C), then the class sizes)."""
@@ -232,6 +239,7 @@ def check_sklearn_label_span(*, closed_form=vicreg_closed_form, oracle=o.le) -> 
     prop()
 
 
+@o.pinned
 def check_sklearn_misaligned_residual(*, residual=probe_residual, oracle=o.le) -> None:
     """Misaligned G (each pair joins two classes): a linear probe on sklearn's null(L) basis has residual² N/2
     (claim10's value for SimCLR/BarlowTwins/high-invariance VICReg). |Δresidual²| ≤ 2‖HY‖²·√2·residual_angle."""
@@ -252,6 +260,7 @@ def check_sklearn_misaligned_residual(*, residual=probe_residual, oracle=o.le) -
 
 
 # --------------------------------------------------------------------------------------------- claim13
+@o.pinned
 def check_scipy_pencil_bt(*, pencil_fn=pencil) -> None:
     """claim13's pencil (XᵀLX, XᵀDX) of the binarised G: our eigenvalues = scipy.linalg.eigh(a, b)'s, and the
     bottom-K spans agree. Eigenvalue error ≤ SAFETY·D·eps·κ(B)·max|μ| (twice); angle ≤ davis_kahan(D, κ(B)·max|μ|, gap)."""

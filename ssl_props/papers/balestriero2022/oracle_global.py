@@ -61,6 +61,7 @@ def _scl_case(g: torch.Tensor, k: int) -> tuple[np.ndarray, float, float]:
     return lam, float(lam[k - 1] - max(lam[k], 0.0)), float(np.abs(lam).max())
 
 
+@o.pinned
 def check_scl_mds(*, closed_form=scl_closed_form, loss=spectral_contrastive_g, oracle=o.le) -> None:
     """Connected weighted G: L(Z) = ‖Ā − FFᵀ‖² − ‖Ā‖² on random Z; L(Z⋆) = −Σλ_k(Ā)² and a batched L-BFGS reaches no
     lower value; span(Z⋆) = sklearn's spectral_embedding(norm_laplacian=True, drop_first=False). Tolerances: rounding of
@@ -103,6 +104,7 @@ def delta_of(g: torch.Tensor) -> np.ndarray:
     return d
 
 
+@o.pinned
 def check_scl_classical_mds_regular(*, closed_form=scl_closed_form, oracle=o.classical_mds) -> None:
     """d-regular G, K ≥ 2: span(Z⋆) = span([1, ClassicalMDS_{K−1}(Δ)]) (−½HΔ²H = H(Ā + I)H, whose top eigenvectors
     are Ā's after the trivial 1). Angle ≤ 2·davis_kahan(N, 2, gap) (two eigensolves of ‖Ā + I‖ ≤ 2)."""
@@ -120,6 +122,7 @@ def check_scl_classical_mds_regular(*, closed_form=scl_closed_form, oracle=o.cla
     prop()
 
 
+@o.pinned
 def necessity_scl_regular() -> str:
     """Irregular G: double centring removes 1, not Ā's trivial eigenvector D^{1/2}1, so [1, ClassicalMDS] ≠ Z⋆."""
     def angle(case) -> float:
@@ -133,6 +136,7 @@ def necessity_scl_regular() -> str:
     return f"weighted G on {case[0].shape[0]} nodes, K = {case[1]}: angle([1, ClassicalMDS(Δ)], Z⋆) = {angle(case):.3g} rad"
 
 
+@o.pinned
 def necessity_scl_eigengap() -> str:
     """A tie λ_K = λ_(K+1) of Ā: two closed forms from different eigenvector choices have equal loss, other spans."""
     from ssl_props.graphs import augmentation_graph
@@ -166,6 +170,7 @@ def clique_graphs(draw: st.DrawFn) -> tuple[torch.Tensor, int, int]:
     return g.to(device()), ns, m
 
 
+@o.pinned
 def check_simclr_clique_mds(*, closed_form=clique_closed_form, loss=simclr_loss, oracle=o.classical_mds) -> None:
     """Clique components of equal size, any node order, K ≥ N' − 1, any τ: the closed form has claim7's simplex value
     and its cosine Gram equals ClassicalMDS's of the 0/1 same-image metric. |Δcos| ≤ 4·davis_kahan(N, 1, 1) + rounding
@@ -185,6 +190,7 @@ def check_simclr_clique_mds(*, closed_form=clique_closed_form, loss=simclr_loss,
     prop()
 
 
+@o.pinned
 def necessity_simclr_dimension() -> str:
     """K = 1 < N' − 1: the exact SimCLR minimum over every unit Z in R¹ (sign patterns) has a cosine Gram far from
     MDS's regular simplex (cosines ±1 vs −1/(N' − 1))."""
@@ -234,6 +240,7 @@ def _gram_gap(x: torch.Tensor, k: int, m: int, geodesic: bool = True) -> tuple[f
     return float(lam[m - 1] - lam[m]), float(lam[0])
 
 
+@o.pinned
 def check_isomap(*, isomap_fn=isomap_torch, oracle=o.isomap) -> None:
     """ISOMAP = classical MDS on kNN-graph geodesics: our implementation vs sklearn's Isomap (eigen_solver='dense'):
     span and eigenvalues (column norms²). Angle ≤ davis_kahan(N, ‖B‖, gap); eigenvalues ≤ SAFETY·N²·eps·‖B‖ (B's
@@ -252,6 +259,7 @@ def check_isomap(*, isomap_fn=isomap_torch, oracle=o.isomap) -> None:
     prop()
 
 
+@o.pinned
 def necessity_geodesic() -> str:
     """Euclidean instead of geodesic distances: classical MDS of a rolled strip is not its ISOMAP (> 0.1 rad)."""
     def angle(seed: int) -> float:
@@ -297,6 +305,7 @@ def simclr_vs_isomap(g: torch.Tensor, seed: int, tau: float = 0.5, k: int = 2) -
     return o.max_angle(zc, o.classical_mds(geo, k)), bound
 
 
+@o.pinned
 def check_simclr_not_isomap_on_grid(*, graph=None) -> None:
     """The 3×4 grid (``graph`` overrides it), τ = 0.5, K = 2: the certified SimCLR optimum is ≥ 1e3 × its tolerance
     away from ISOMAP(G)."""
@@ -305,6 +314,7 @@ def check_simclr_not_isomap_on_grid(*, graph=None) -> None:
                names=("1e3 × tolerance", "angle(SimCLR, ISOMAP)"), inputs="grid 3×4")
 
 
+@o.pinned
 def necessity_circulant() -> str:
     """On the cycle C12 (circulant: both methods give its first Fourier pair) SimCLR = ISOMAP within tolerance."""
     a, bound = simclr_vs_isomap(cycle_graph(12), 0)

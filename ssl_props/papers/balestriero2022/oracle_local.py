@@ -40,6 +40,7 @@ def _hinge_problem(g: torch.Tensor, k: int) -> tuple[float, float, float, float]
     return ALPHA / (2 * float(lam[0])), float(lam[-1]), float(lam[k] - lam[k - 1]), float(lam[0])
 
 
+@o.pinned
 def check_hinge_nested_le(*, closed_form=hinge_closed_form, loss=vicreg_hinge_loss, oracle=o.le) -> None:
     """Complete weighted G, β = 10: every L-BFGS start reaches the closed form (loss, HZZᵀH; certified by curvature),
     and span([1, Z]) of the optimum is sklearn's ratio-cut LE. Angle ≤ ‖ΔGram‖-bound/σ_K(HZ⋆)² + davis_kahan/2 +
@@ -69,6 +70,7 @@ def check_hinge_nested_le(*, closed_form=hinge_closed_form, loss=vicreg_hinge_lo
     prop()
 
 
+@o.pinned
 def necessity_large_beta() -> str:
     """β = 1e-3: the L-BFGS hinge minimum is below the axis-aligned closed form and its HZ⋆ has rank r < K, its
     span inside LE's bottom r (sklearn): the span is nested, the rank set by β."""
@@ -108,6 +110,7 @@ def lpp_problem(g: torch.Tensor, dim: int, seed: int, *, centred: bool = True) -
     return x - x.mean(0) if centred else x
 
 
+@o.pinned
 def check_lpp(*, closed_form=vicreg_linear_closed_form, oracle=o.pencil) -> None:
     """d-regular G, centred X: span(W⋆_VICReg) = LPP, scipy.linalg.eigh(XᵀLX, XᵀDX)'s bottom K, and μ_LPP = μ/d.
     Angle ≤ davis_kahan(N, κ(XᵀDX)·max|μ'|, gap) per pencil (ours via Σ^{-1/2}, theirs via Cholesky), twice."""
@@ -143,6 +146,7 @@ def _lpp_angle(g: torch.Tensor, x: torch.Tensor, k: int) -> float:
     return o.max_angle(vicreg_linear_closed_form(x, g, k, gamma=1e-3), v[:, :k])
 
 
+@o.pinned
 def necessity_lpp_regular() -> str:
     """Irregular G (centred X): XᵀDX ≠ d·XᵀHX, VICReg's pencil is not LPP's (> 1e-2 rad)."""
     def refutes(case) -> bool:
@@ -153,6 +157,7 @@ def necessity_lpp_regular() -> str:
     return f"irregular weighted G on {g.shape[0]} nodes, centred X (seed {seed}): angle {_lpp_angle(g, lpp_problem(g, 3, seed), 1):.3g} rad"
 
 
+@o.pinned
 def necessity_lpp_centred() -> str:
     """Regular G, uncentred X: XᵀHX ≠ XᵀX, so VICReg's pencil (centred covariance) is not LPP's (> 1e-2 rad)."""
     def refutes(case) -> bool:

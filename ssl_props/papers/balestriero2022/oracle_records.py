@@ -84,7 +84,7 @@ _claim(16, "Barlow Twins (shared W, pair listing) ↔ CCA",
 A_WH, A_AL = "embeddings whitened (Z_vᵀHZ_v = N·I in each view)", "α ≥ 1 (off-diagonal weight)"
 _claim(17, "whitened Barlow Twins = CCA",
        "For two views with separate linear maps and whitened embeddings, Barlow Twins with α ≥ 1 has minimum exactly "
-       "Σ_{k≤K}(1 − ρ_k)², attained by the canonical variates (unique up to a common rotation): ‖C − I‖² ≥ Σ(σ_i(C) − 1)² "
+       "Σ_{k≤K}(1 − ρ_k)², attained by the canonical variates: ‖C − I‖² ≥ Σ(σ_i(C) − 1)² "
        "(von Neumann), σ_i(C) ≤ ρ_i (interlacing), α ≥ 1 only adds off-diagonal terms. Without whitening, or with "
        "α < 1, the minimum is lower and the canonical basis is not the minimiser.",
        "Z_vᵀHZ_v = N·I, α ≥ 1  ⇒  min L_BT = Σ_{k≤K} (1 − ρ_k)² at the canonical variates",
@@ -105,8 +105,8 @@ register(Theorem(
     title="unwhitened Barlow Twins reaches CCA's subspace, not its basis",
     statement="'Barlow Twins recovers CCA' holds for the paper's shared-W, unwhitened BT only at the level of "
               "subspaces: the certified minimiser spans sklearn CCA's top-K canonical weights, but its value is "
-              "strictly below Σ(1 − τ_k)² (its columns are not XᵀDX-orthogonal: each C_kk may approach τ_1 at the cost "
-              "of off-diagonals), so 'W⋆ = the CCA directions' and 'min L_BT = Σ(1 − ρ_k)²' are both false unless the "
+              "strictly below Σ(1 − τ_k)² (a likely reason: the columns need not be XᵀDX-orthogonal, so each C_kk may "
+              "move towards τ_1 at the cost of off-diagonals), so 'W⋆ = the CCA directions' and 'min L_BT = Σ(1 − ρ_k)²' are both false unless the "
               "embeddings are whitened (claim17).",
     formula="span W⋆ = span V_K (top canonical),  min L_BT < Σ(1 − τ_k)²  (K ≥ 2)",
     assumptions=(A_K2,), related=("balestriero2022.claim16", "balestriero2022.claim17"),
@@ -160,8 +160,8 @@ register(Theorem(
     id="balestriero2022.definition-isomap", paper=PAPER, number="standard definition (Tenenbaum et al. 2000)",
     kind="definition", title="ISOMAP = classical MDS on graph geodesics",
     statement="ISOMAP embeds points by classical MDS (top eigenpairs of −½HΔ²H) of the shortest-path distances on "
-              "their kNN graph; our implementation (min-plus squaring in torch) agrees with scikit-learn's Isomap, "
-              "and MDS on Euclidean distances does not (the global method the NeurIPS abstract names).",
+              "their kNN graph; our implementation (min-plus squaring in torch) agrees with scikit-learn's Isomap; "
+              "classical MDS of the Euclidean distances is a different embedding on a curved data set.",
     formula="ISOMAP(X) = ClassicalMDS(shortest_path(kNN(X)))",
     assumptions=(A_GEO,), related=("balestriero2022.remark-simclr-isomap",),
     checks=(Check("numeric", "sklearn_isomap", glob.check_isomap, "span and eigenvalues vs sklearn Isomap",

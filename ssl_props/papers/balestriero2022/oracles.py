@@ -19,9 +19,10 @@ the missing oracle is an error (it is in the ``test`` extra).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import warnings
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -64,16 +65,28 @@ def sklearn() -> Any:
 
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:
-    """torch and the BLAS/OpenMP pools limited to one thread inside the block (restored after)."""
-    from threadpoolctl import threadpool_limits
-
+    """torch and the BLAS/OpenMP pools limited to one thread inside the block (restored after; threadpoolctl comes
+    with scikit-learn — without it only torch is pinned)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1) if threadpool_limits else contextlib.nullcontext():
             yield
     finally:
         torch.set_num_threads(before)
+
+
+def pinned(check: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a whole check (its L-BFGS and its oracle calls) under :func:`single_thread`; keyword overrides pass through."""
+    @functools.wraps(check)
+    def run(**overrides: Any) -> Any:
+        with single_thread():
+            return check(**overrides)
+    return run
 
 
 def to_numpy(t: torch.Tensor | np.ndarray) -> np.ndarray:
