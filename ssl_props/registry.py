@@ -16,6 +16,9 @@ test with id ``"{theorem.id}::{check.name}"`` (see ``theorems/``), and one row o
 * ``necessity`` checks take one assumption of the result away and show the claim then fails:
   they return the counterexample they found (and raise if they found none).
 
+A check may name its independent side in ``oracle`` (``"scikit-learn CCA (NIPALS, ...)"``, ``"batched L-BFGS
+(ours), certified ..."``): the report lists it per check and ``docs/theorems.md`` per result.
+
 A check is a zero-argument callable for the runner. Checks that are properties of an implementation
 accept keyword overrides of the functions they test (``check(lc=buggy_lc)``), which is how
 ``tests/`` shows that each property can fail.
