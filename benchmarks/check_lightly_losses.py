@@ -1,4 +1,4 @@
-"""Run ``ssl-props check`` on every lightly loss that takes embeddings; print the rows of docs/lightly-losses.md.
+"""Run ``ssl-props check`` on every lightly loss that takes embeddings; print the rows of docs/real-losses.md.
 
 Run in the conformance environment (``make conformance`` builds it)::
 

@@ -89,7 +89,7 @@ def tiers(fn: Callable, calling: Calling = Calling()) -> list[list[Convention]]:
         return []
     if calling.views is not None and calling.views.kind == "kw" and calling.teacher:
         names = calling.views.names
-        base = [[calling.views.with_(teacher=True, names=(names[0], names[1]) if names[1] == calling.teacher
+        base = [[calling.views.with_(teacher=True, names=(names[0], names[1]) if calling.teacher in names[1].split("+")
                                      else (names[1], names[0]))]]  # type: ignore[index]
     # crop groups: a list first, then a stacked tensor, then concatenated rows (a tier each)
     packs = [calling.pack] if calling.pack else list(PACKS)

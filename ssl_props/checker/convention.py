@@ -12,7 +12,8 @@ other shapes of arguments; a :class:`Convention` adapts them (autograd flows thr
                              at U first)                                            stacked:1:0 → (1, 2, B, D)
 ``list``                     ``fn([z1, z2])``                                       EMPSSLLoss, FroSSLLoss
 ``cat:AXIS``                 ``fn(torch.cat([z1, z2], AXIS))``                      WMSELoss ((2n, d))
-``kw:A,B[:AXIS]``            ``fn(A=z1[.unsqueeze(AXIS)], B=z2[...])``              LeJEPALoss (kw:global_proj,local_proj:0)
+``kw:A,B[:AXIS]``            ``fn(A=z1[.unsqueeze(AXIS)], B=z2[...])``              LeJEPALoss (kw:global_proj,local_proj:0);
+                                                                                    ``A+C`` gives z1 to A and C
 ``single[:AXIS]``            ``fn(z1) + fn(z2)``: one batch, applied per view       KoLeoLoss (as DINOv2 adds it)
 ===========================  =====================================================  ===========================
 
@@ -172,8 +173,9 @@ class Convention:
             x, y = self._up(a), self._up(b)
         if self.kind == "pair":
             return self._reduced(fn(x, y, **extra))
-        assert self.names is not None
-        return self._reduced(fn(**{self.names[0]: x, self.names[1]: y}, **extra))
+        assert self.names is not None  # "a+b" names two arguments that get the same view
+        kw = {**{n: x for n in self.names[0].split("+")}, **{n: y for n in self.names[1].split("+")}}
+        return self._reduced(fn(**kw, **extra))
 
     def _one_argument(self, fn: Callable[..., Any], views: list[torch.Tensor], extra: dict[str, Any]) -> Any:
         if self.unsqueeze is not None:
@@ -227,7 +229,7 @@ def parse_views(spec: str | None) -> Convention | None:
             return Convention(kind, axis if kind in ("pair", "list", "single") else (axis or 0))
         if kind == "kw" and len(parts) in (2, 3):
             names = tuple(x.strip() for x in parts[1].split(","))
-            if len(names) != 2 or not all(n.isidentifier() for n in names):
+            if len(names) != 2 or not all(p.isidentifier() for n in names for p in n.split("+")):
                 raise ValueError
             return Convention("kw", int(parts[2]) if len(parts) == 3 else None, names)  # type: ignore[arg-type]
     except ValueError:

@@ -74,7 +74,7 @@ def emp_ssl(z1: torch.Tensor, z2: torch.Tensor, *, tcr_eps: float = 0.2, inv_coe
 
     ``z̄ = mean_v z_v``; defaults ε = 0.2, λ = 200 (official code). The coding rate is *maximised*
     (``−R``), as in the official ``TotalCodingRate`` module; lightly 1.6.0's ``EMPSSLLoss`` adds ``+R``
-    (its ``tcr_loss`` is this ``R``), which rewards collapse: see docs/lightly-losses.md. The cosine
+    (its ``tcr_loss`` is this ``R``), which rewards collapse: see docs/real-losses.md. The cosine
     term makes the loss depend on directions only per sample: sample-contrastive by its symmetries.
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
