@@ -10,9 +10,17 @@ objective ``fn + η/2‖θ‖²`` in ``θ = (W, W_p)``). The profile takes ``lr 
   iterates: a non-symmetric ``J`` — the stop-gradient field is not a gradient (Terver et al. 2025) — may have a
   complex dominant pair, around which the norms oscillate), batched over seeds; ``J v`` by the central difference
   ``[F(θ + hv) − F(θ − hv)]/(2h)``, ``h = ε^{1/3}(1 + ‖θ‖)`` (error ``O(h²)``, rounding ``O(ε/h)``);
-* during the run, the secant ``‖F(θ_t) − F(θ_{t−1})‖/‖θ_t − θ_{t−1}‖ ≤ ‖J‖`` along the path: an unstable
-  direction grows until it dominates the step, where the secant measures its ``|μ|`` and the step shrinks
-  (a scale-invariant loss has curvature ``∝ 1/‖W‖²``, which weight decay raises all along the run).
+* during the run, on a growing oscillation (``⟨F(θ_t), F(θ_{t−1})⟩ < 0`` and ``‖F(θ_t)‖ > ‖F(θ_{t−1})‖``: the
+  signature of ``|1 − lr μ| > 1``) the step is cut
+  to ``c`` over the secant ``‖F(θ_t) − F(θ_{t−1})‖/‖θ_t − θ_{t−1}‖ ≤ ‖J‖`` measured along that step (an unstable
+  direction grows until it dominates the step, where the secant measures its ``|μ|``), by at most half per
+  step (across a kink, e.g. a hinge, the secant is unbounded and the chatter bounded: the cuts can slow the run
+  down; the spectrum is measured on window averages, where a bounded chatter averages out, and a run with weight
+  decay that has not reached one of its time constants ``1/η`` is reported as stalled, not converged); without it
+  the step grows
+  back by ``GROWTH`` per step up to the start step (a scale-invariant loss has curvature ``∝ 1/‖W‖²``, which weight
+  decay raises along the run, and a cosine's curvature ``∝ 1/‖p_i‖²`` peaks where a sample's output passes near 0:
+  a cut for good would freeze the run there).
 """
 from __future__ import annotations
 
@@ -20,9 +28,11 @@ from typing import Callable
 
 import torch
 
-__all__ = ["STABILITY", "power_curvature", "secant_curvature"]
+__all__ = ["GROWTH", "OSCILLATION_STEPS", "STABILITY", "power_curvature", "secant_curvature"]
 
 STABILITY = 1.9
+OSCILLATION_STEPS = 1  # a growing oscillation over this many steps in a row cuts the step
+GROWTH = 1.05  # recovery of a cut step per step without overshoot (back to the start step in ≈ 50 steps from 1/10)
 
 Params = tuple[torch.Tensor, torch.Tensor]
 
@@ -51,8 +61,13 @@ def power_curvature(field: Callable[[torch.Tensor, torch.Tensor], Params], theta
     return best
 
 
-def secant_curvature(f_new: Params, f_old: Params, th_new: Params, th_old: Params) -> torch.Tensor:
-    """``‖F(θ_t) − F(θ_{t−1})‖ / ‖θ_t − θ_{t−1}‖`` per seed (0 where θ did not move)."""
+def secant_curvature(f_new: Params, f_old: Params, th_new: Params, th_old: Params,
+                     target_moved: torch.Tensor | None = None) -> torch.Tensor:
+    """``‖F(θ_t) − F(θ_{t−1})‖ / ‖θ_t − θ_{t−1}‖`` per seed (0 where θ did not move); ``target_moved`` (seeds, d, d):
+    the EMA target's change over the step, part of the state the field depends on (else F would change with θ at
+    rest and the secant would be unbounded)."""
     df = _norm((f_new[0] - f_old[0], f_new[1] - f_old[1]))
     dt = _norm((th_new[0] - th_old[0], th_new[1] - th_old[1]))
+    if target_moved is not None:
+        dt = (dt.square() + target_moved.flatten(1).square().sum(1)).sqrt()
     return torch.where(dt > 0, df / dt.clamp_min(torch.finfo(dt.dtype).tiny), torch.zeros_like(df))
