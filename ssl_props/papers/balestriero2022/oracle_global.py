@@ -99,6 +99,7 @@ def check_scl_mds(*, closed_form=scl_closed_form, loss=spectral_contrastive_g, o
 def delta_of(g: torch.Tensor) -> np.ndarray:
     """Δ_ij = √(2 − 2Ā_ij) (i ≠ j), Δ_ii = 0: the distance of the PSD kernel Ā + I (Ā_ii = 0)."""
     a = o.to_numpy(normalised_adjacency(g))
+    a = (a + a.T) / 2  # s_i G_ij s_j and s_j G_ji s_i round differently: exact symmetry for the oracle
     d = np.sqrt(np.clip(2 - 2 * a, 0, None))
     np.fill_diagonal(d, 0.0)
     return d
