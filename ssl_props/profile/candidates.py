@@ -17,21 +17,21 @@ import torch
 from ssl_props import tolerances as tol
 from ssl_props.profile.certify import certify_starts, ray_test
 from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure
-from ssl_props.profile.nonsmooth import certify_nonsmooth, continuation
+from ssl_props.profile.nonsmooth import WIDTHS, certify_nonsmooth, continuation, smoothed
 
 __all__ = ["Candidates", "value_grad", "guarded", "rounding_of", "from_lbfgs", "from_nonsmooth", "status_of"]
 
 
-def value_grad(obj: GraphObjective, z: torch.Tensor, step: str) -> tuple[torch.Tensor, torch.Tensor]:
+def value_grad(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, step: str) -> tuple[torch.Tensor, torch.Tensor]:
     with torch.enable_grad():
         zz = z.detach().requires_grad_(True)
         f = obj(zz)
         if not f.requires_grad:
-            raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss has no gradient with respect to Z "
+            raise ProfileFailure(f"step '{step}' on graph {getattr(obj, 'graph', 'G')}: the loss has no gradient with respect to Z "
                                  "(detached or computed outside torch); build it from torch operations on its inputs")
         (g,) = torch.autograd.grad(f.sum(), zz, allow_unused=True)
     if g is None:
-        raise ProfileFailure(f"step '{step}' on graph {obj.graph}: the loss does not depend on Z")
+        raise ProfileFailure(f"step '{step}' on graph {getattr(obj, 'graph', 'G')}: the loss does not depend on Z")
     return f.detach(), g
 
 
@@ -81,29 +81,47 @@ def from_lbfgs(obj: GraphObjective, z: torch.Tensor, f: torch.Tensor, grad: torc
 
 
 def from_nonsmooth(obj: GraphObjective, z: torch.Tensor, hits: dict[str, int], scale: float, seed: int,
-               moves: tuple[list[float], torch.Tensor] | None) -> tuple[Candidates, str]:
-    """Smoothing continuation of the kinks the loss calls (``hits``), then gradient-sampling certificates
-    (:mod:`ssl_props.profile.nonsmooth`) at the starts within rounding of the best."""
-    last, gap, how = 0.0, torch.zeros(z.shape[0], dtype=z.dtype, device=z.device), "gradient sampling at the L-BFGS points (no kinked operation intercepted)"
+                   moves: list | None, sym: tuple[str, ...]) -> tuple[Candidates, str]:
+    """Candidates of a loss with kinks (:mod:`ssl_props.profile.nonsmooth`). With intercepted kinks (``hits``): the
+    smoothing continuation's points, certified on the smoothed loss ``f_w`` (``w = WIDTHS[-1]``) by the
+    second-order certificate; loss tolerance ``‖∇f_w‖·δ_w + SAFETY·(f_w − f) + rounding`` (``f ≤ f_w``); the
+    distance to the real minimiser ``δ ≈ δ_w + SAFETY·w·log(1/w)`` (an estimate: a smoothed kink moves by about
+    ``w·log(1/w)``). Else, or where that fails: gradient-sampling certificates at the starts near the best."""
     if hits:
         if moves is None:  # kinks that appeared only at the L-BFGS points
             z, *moves = continuation(guarded(obj), z)
-        last, gap = moves[0][-1], moves[1]
-        how = f"smoothing continuation of {', '.join(hits)} (w = 1e-1 … 1e-7) + gradient sampling"
+        w, gap = WIDTHS[-1], moves[1]
+        fw_obj = smoothed(obj, w)
+        fw, gw = value_grad(fw_obj, z, "measure")
+        rounding_w = rounding_of(fw, z, gw, scale)
+        cert = certify_starts(fw_obj, z, fw, gw, sym, rounding_w, scale)
+        f, grad = value_grad(obj, z, "measure")
+        rounding = rounding_of(f, z, grad, scale)
+        gn = gw.flatten(1).norm(dim=1)
+        d = cert.delta + tol.SAFETY * w * math.log(1 / w)
+        ftol = rounding + torch.where(cert.certified, gn * cert.delta.nan_to_num(0.0) + tol.SAFETY * gap,
+                                      math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
+        bi = int(f.argmin())
+        line = (f"smoothed loss (kinks: {', '.join(hits)}; w = {w:g}, continuation from 1e-1): {cert.reason[bi]}; "
+                f"real loss f ≤ f_w ≤ f + {float(gap[bi]):.2g} there; distance to the real minimiser ≈ δ + 8w·log(1/w) = "
+                f"{float(d[bi]):.2g} (estimate; gradient consistency, Chen 2012)")
+        if bool(cert.certified[bi]):
+            return (Candidates(z, f, gn, d, ftol, cert.certified, float(cert.mu[bi]), line, bool((cert.flat_free > 0).any()),
+                               cert.flat_free + cert.flat_growing), f"smoothing continuation of {', '.join(hits)}")
     f, grad = value_grad(obj, z, "measure")
     rounding = rounding_of(f, z, grad, scale)
     bi = int(f.argmin())
     near = ((f - f[bi]).abs() <= rounding + rounding[bi] + math.sqrt(tol.eps(z.dtype)) * (f[bi].abs() + scale)).nonzero().flatten()
-    ok, rho, delta, lines = certify_nonsmooth(obj, z[near], f[near], rounding[near], last, seed)
+    ok, rho, delta, lines = certify_nonsmooth(obj, z[near], f[near], rounding[near], torch.zeros_like(f[near]), seed)
     certified = torch.zeros_like(f, dtype=torch.bool)
     certified[near] = ok
     d = torch.full_like(f, math.nan)
     d[near] = torch.where(ok, delta, math.nan)
     gn = grad.flatten(1).norm(dim=1)
     gn[near] = rho
-    ftol = rounding + torch.where(certified, gn * d.nan_to_num(0.0) + tol.SAFETY * gap, math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
+    ftol = rounding + torch.where(certified, gn * d.nan_to_num(0.0), math.sqrt(tol.eps(z.dtype)) * (f.abs() + scale))
     line = lines[int((near == bi).nonzero()[0])]
-    return Candidates(z, f, gn, d, ftol, certified, math.nan, line, False, None), how
+    return Candidates(z, f, gn, d, ftol, certified, math.nan, line, False, None), "gradient sampling"
 
 
 def status_of(obj: GraphObjective, cand: Candidates, collapsed: dict[str, float | None], warnings: list[str],

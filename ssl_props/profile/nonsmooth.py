@@ -9,7 +9,12 @@ VICReg equals 1), where the gradient jumps: L-BFGS stalls there and the Hessian 
   ``clamp_min(x, m) = m + relu_w(x − m)``, ``|x|_w = √(x² + w²)``. With ``width=None`` it only counts them.
 * :func:`continuation` minimises the smoothed loss for ``w = 10⁻¹, 10⁻³, 10⁻⁵, 10⁻⁷`` (each stage from the previous
   solution, all starts in one batched L-BFGS call), (Nesterov 2005's smoothing, used as a homotopy).
-* :func:`gradient_sampling` certifies the result the way Burke, Lewis & Overton (SIAM J. Optim. 15, 2005)
+* The result is certified on the smoothed loss of the last width by the second-order certificate of
+  :mod:`.certify` (the smoothed gradient is a convex combination of the pieces' gradients, which tends to a
+  Clarke subgradient as ``w → 0``: gradient consistency, Chen, Math. Program. 134, 2012); the real loss there
+  is within ``f_w − f`` of the smoothed one.
+* :func:`gradient_sampling` (the fallback, for kinks no intercepted operation makes) certifies a point the
+  way Burke, Lewis & Overton (SIAM J. Optim. 15, 2005)
   do: the min-norm element of the convex hull of gradients sampled in the ball of radius ``ε`` (a feasible
   convex combination: its norm ``ρ`` is an upper bound on the distance from 0 to that hull) says the point
   is ``(ε, ρ)``-stationary in Clarke's sense; the sampled values also show whether any point of the ball
@@ -27,7 +32,7 @@ from torch.overrides import TorchFunctionMode
 from ssl_props import tolerances as tol
 from ssl_props.spectral import lbfgs
 
-__all__ = ["Smoothing", "kinks", "continuation", "gradient_sampling", "certify_nonsmooth", "WIDTHS"]
+__all__ = ["Smoothing", "smoothed", "kinks", "continuation", "gradient_sampling", "certify_nonsmooth", "WIDTHS"]
 
 #: continuation widths: the hinge arguments of SSL losses are O(1) (1 − std, margins)
 WIDTHS = (1e-1, 1e-3, 1e-5, 1e-7)
@@ -40,6 +45,9 @@ _MAXIMUM = {torch.maximum, torch.Tensor.maximum, torch.fmax}
 _MINIMUM = {torch.minimum, torch.Tensor.minimum, torch.fmin}
 _ABS = {torch.abs, torch.Tensor.abs, torch.Tensor.__abs__, torch.absolute}
 _HARDTANH = {F.hardtanh}
+_KIND = {f: kind for kind, fs in (("relu", _RELU), ("clamp", _CLAMP | _HARDTANH), ("clamp_min", _CLAMP_MIN),
+                                   ("clamp_max", _CLAMP_MAX), ("maximum", _MAXIMUM), ("minimum", _MINIMUM), ("abs", _ABS))
+         for f in fs}
 
 
 def _arg(args: tuple, kwargs: dict, i: int, name: str) -> Any:
@@ -60,11 +68,11 @@ class Smoothing(TorchFunctionMode):
         return self.width * F.softplus(x / self.width)
 
     def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kind = _KIND.get(func)
+        if kind is None:  # the fast path: every other operation of the loss
+            return func(*args, **(kwargs or {}))
         kwargs = kwargs or {}
-        kind = ("relu" if func in _RELU else "clamp" if func in _CLAMP or func in _HARDTANH else "clamp_min" if func in _CLAMP_MIN
-                else "clamp_max" if func in _CLAMP_MAX else "maximum" if func in _MAXIMUM else "minimum" if func in _MINIMUM
-                else "abs" if func in _ABS else None)
-        if kind is None or kwargs.get("out") is not None or kwargs.get("inplace") or not isinstance(args[0], torch.Tensor) \
+        if kwargs.get("out") is not None or kwargs.get("inplace") or not isinstance(args[0], torch.Tensor) \
                 or not args[0].is_floating_point():
             return func(*args, **kwargs)
         if self.width is None:  # count the kinks that are active: some entry clipped (or at the kink, for abs)
@@ -99,7 +107,7 @@ class Smoothing(TorchFunctionMode):
         return out
 
 
-def _smoothed(obj: Callable[[torch.Tensor], torch.Tensor], width: float) -> Callable[[torch.Tensor], torch.Tensor]:
+def smoothed(obj: Callable[[torch.Tensor], torch.Tensor], width: float) -> Callable[[torch.Tensor], torch.Tensor]:
     def fun(z: torch.Tensor) -> torch.Tensor:
         with Smoothing(width):
             return obj(z)
@@ -117,23 +125,19 @@ def kinks(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor) -> dict[
 
 
 def continuation(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, *, widths: tuple[float, ...] = WIDTHS,
-                 max_iter: int = 150, polish: int = 15, gtol: float = 1e-10) -> tuple[torch.Tensor, list[float], torch.Tensor]:
-    """Minimise the smoothed loss for each width in turn from ``z (S, N, K)`` (batched), then ``polish`` L-BFGS
-    steps on the real loss (few: L-BFGS stalls on the kink, each stalled step costs 50 backtracking calls).
-    Returns the points, per stage the largest move of a start (their decay shows convergence), and the gap
-    ``f_w − f`` at the smoothed minimiser ``z_w`` per start: since ``f ≤ f_w ≤ f + max(f_w − f)`` and the gap at
-    ``z_w`` (next to the kinks) is that maximum, ``f(z) − f⋆ ≤ f(z_w) − f⋆ ≤ gap`` up to ``z_w``'s own
-    optimisation error (the polish only lowers ``f``)."""
+                 max_iter: int = 150, gtol: float = 1e-10) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    """Minimise the smoothed loss for each width in turn from ``z (S, N, K)`` (batched). No polish on the real loss
+    (it stalls on the kink and moves off it). Returns the points, per stage the move of each start (their decay
+    shows convergence), and the gap ``f_w − f`` at the points (``f ≤ f_w``: the gap bounds how far the real
+    loss at the smoothed minimiser can be above the real minimum, up to the smoothed problem's own error)."""
     moves = []
-    for w in widths:
-        zn, _, _ = lbfgs(_smoothed(obj, w), z, gtol=gtol, max_iter=max_iter)
-        moves.append(float((zn - z).flatten(1).norm(dim=1).max()))
+    for w in widths:  # a stage needs its minimiser to about its own width only: ‖∇f_w‖ ≤ 10⁻²·w
+        zn, _, _ = lbfgs(smoothed(obj, w), z, gtol=max(gtol, 1e-2 * w), max_iter=max_iter)
+        moves.append((zn - z).flatten(1).norm(dim=1))
         z = zn
     with torch.no_grad():
-        gap = _smoothed(obj, widths[-1])(z) - obj(z)  # f_w − f ≥ 0 at the smoothed minimiser
-    zn, _, _ = lbfgs(obj, z, gtol=gtol, max_iter=polish)
-    moves.append(float((zn - z).flatten(1).norm(dim=1).max()))
-    return zn, moves, gap.abs()
+        gap = smoothed(obj, widths[-1])(z) - obj(z)  # f_w − f ≥ 0 at the smoothed minimiser
+    return z, moves, gap.abs()
 
 
 def _min_norm_in_hull(g: torch.Tensor) -> torch.Tensor:
@@ -158,10 +162,10 @@ def _min_norm_in_hull(g: torch.Tensor) -> torch.Tensor:
 def gradient_sampling(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, radius: torch.Tensor, *,
                       samples: int | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``(ρ, lowest value in the ball)`` per point of ``z (P, N, K)`` with ball radii ``radius (P,)``: ``ρ`` bounds
-    the min-norm element of the convex hull of ``∇f`` at the point and at ``samples`` (default ``NK + 1``,
+    the min-norm element of the convex hull of ``∇f`` at the point and at ``samples`` (default ``2NK + 1``,
     BLO's ``m > d``) uniform points of its ball. One batched value-and-gradient call."""
     p, n, k = z.shape
-    m = samples or n * k + 1
+    m = samples or 2 * n * k + 1
     gen = torch.Generator().manual_seed(seed + 53)
     d = torch.randn(p, m, n * k, generator=gen, dtype=torch.float64).to(z)
     r = torch.rand(p, m, 1, generator=gen, dtype=torch.float64).to(z) ** (1.0 / (n * k))
@@ -176,17 +180,18 @@ def gradient_sampling(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tens
 
 
 def certify_nonsmooth(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, f: torch.Tensor, rounding: torch.Tensor,
-                      last_move: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+                      last_move: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """``(certified, ρ at the smallest radius, δ estimate, certificate lines)`` for the points ``z (P, N, K)``.
 
-    Radii ``ε = 10⁻², 10⁻⁵, 10⁻⁸`` × ``max(‖Z‖, 1)``. Near a Clarke-stationary point at distance ``d``,
+    Radii ``ε = 10⁻², 10⁻³, 10⁻⁴`` × ``max(‖Z‖, 1)`` (the continuation's last width, 10⁻⁷, and the polish that
+    stalls on the kink leave a point slightly off its kinks: much smaller balls would see one smooth piece). Near a Clarke-stationary point at distance ``d``,
     ``ρ(ε) ≈ L·max(ε, d)`` (``L = max ρ(ε)/ε`` over the two larger balls), so ``d ≈ ρ(ε_min)/L``; a non-stationary
     point keeps ``ρ → dist(0, ∂f) > 0``. Certified when ``d ≤ SAFETY·max(ε_min, last continuation step)`` and no
     sampled point of any ball is lower than ``f − rounding``. ``δ ≈ SAFETY·max(ε_min, last step, d)``: an
     estimate from the steps' geometric decay, not a bound."""
     p = z.shape[0]
     scale = z.flatten(1).norm(dim=1).clamp_min(1.0)
-    rhos, lows, eps_list = [], [], [1e-2, 1e-5, 1e-8]
+    rhos, lows, eps_list = [], [], [1e-2, 1e-3, 1e-4]
     for j, e in enumerate(eps_list):
         rho, low = gradient_sampling(obj, z, e * scale, seed=seed + j)
         rhos.append(rho)
@@ -201,8 +206,8 @@ def certify_nonsmooth(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tens
     lines = []
     for i in range(p):
         lines.append(f"Clarke ε-stationary (gradient sampling, Burke–Lewis–Overton 2005): min-norm element of the hull of "
-                     f"{z[i].numel() + 2} gradients ρ = {float(rho[i, 0]):.2g}, {float(rho[i, 1]):.2g}, {float(rho[i, 2]):.2g} in "
-                     f"balls of radius ε = 1e-2, 1e-5, 1e-8 × {float(scale[i]):.3g} (distance to a stationary point ≈ {float(d_est[i]):.2g}{'' if bool(linear[i]) else ': too far'}), "
+                     f"{2 * z[i].numel() + 2} gradients ρ = {float(rho[i, 0]):.2g}, {float(rho[i, 1]):.2g}, {float(rho[i, 2]):.2g} in "
+                     f"balls of radius ε = 1e-2, 1e-3, 1e-4 × {float(scale[i]):.3g} (distance to a stationary point ≈ {float(d_est[i]):.2g}{'' if bool(linear[i]) else ': too far'}), "
                      f"{'no' if bool(no_lower[i]) else 'a'} sampled point lower; δ ≈ {float(delta[i]):.2g} (8 × the last "
                      "continuation step: an estimate, not a bound)")
     return linear & no_lower, rho[:, -1], delta, lines

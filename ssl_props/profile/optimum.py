@@ -174,7 +174,7 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
     scale = float(f0.abs().median())  # size of the loss's terms at the starts
     warnings: list[str] = []
     hits = kinks(obj, z0)  # active hinges at the starts: smoothing continuation from the start (L-BFGS stalls on kinks)
-    moves: tuple[list[float], torch.Tensor] | None = None
+    moves: list | None = None
     if hits:
         z, *moves = continuation(guarded(obj), z0, gtol=gtol)
     else:
@@ -207,9 +207,9 @@ def optimise_on_graph(fn: Callable[..., Any], spec: GraphSpec, *, form: str = "p
     if status == "not converged" and method != "sign enumeration" and not certificate.startswith("complete collapse"):
         hits = hits or kinks(obj, z[best:best + 1])
         if hits or not bool(cand.certified[best]):
-            ns_cand, ns_method = from_nonsmooth(obj, z, hits, scale, seed, moves)
+            ns_cand, ns_method = from_nonsmooth(obj, z, hits, scale, seed, moves, sym)
             ns_status, ns_cert, ns_ray = status_of(obj, ns_cand, collapsed, warnings, znorm)
-            if ns_status != "not converged" or float(ns_cand.f.min()) < float(cand.f.min()):
+            if ns_status != "not converged" or hits or float(ns_cand.f.min()) < float(cand.f.min()):
                 cand, status, certificate, ray, method, nonsmooth = ns_cand, ns_status, ns_cert, ns_ray, ns_method, bool(hits)
     fb_c = float(cand.f.min())
     ftol_c = float(cand.ftol[int(cand.f.argmin())])
