@@ -145,3 +145,28 @@ def test_check_loss_theory_hook():
     assert theory and {r.status for r in theory} <= {"skipped", "passed"}, [(r.check, r.status, r.message) for r in theory]
     assert any("balestriero2022.claim11" in r.check for r in theory)
     assert any("collapse" in r.message and "True" in r.message for r in theory if "no_stop_gradient" in r.check)
+
+
+def test_the_headline_tells_a_detaching_loss_from_the_same_loss_without_its_detach():
+    """Issue 20: SimSiam's cosine term and the same term without .detach() got the same verdicts. The profile runs
+    all three target modes for either; the headline says which mode each is in when trained as written."""
+    import torch.nn.functional as F
+
+    cfg = DynamicsConfig(seeds=2)
+
+    def with_sg(p, z):
+        return -F.cosine_similarity(p, z.detach(), dim=-1).mean()
+
+    def without_sg(p, z):
+        return -F.cosine_similarity(p, z, dim=-1).mean()
+
+    heads = {}
+    for fn in (with_sg, without_sg):
+        prof = profile_loss(fn, graphs=[], dynamics_config=cfg, compare=False)
+        heads[fn.__name__] = prof.render().splitlines()[1:4]
+        assert prof.sg.differs, prof.sg.sentence  # without stop-gradient it collapses further than with it
+        assert prof.sg.ranks["no_stop_gradient"] < prof.sg.ranks["stop_gradient"]
+    assert any("as written, the loss detaches its target: trained as is it is in the stop-gradient mode" in h
+               for h in heads["with_sg"]), heads
+    assert any("as written, the loss does not detach its target" in h and "collapses to one direction" in h
+               for h in heads["without_sg"]), heads

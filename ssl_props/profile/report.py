@@ -35,7 +35,7 @@ def to_dict(p) -> dict[str, Any]:
             "loop_integral": None if p.loop is None else {"stop_gradient": p.loop[0], "gradient": p.loop[1]},
             "verdicts": [v.to_dict() for v in p.verdicts],
             "headline": headline_sentences(p),
-            "stop_gradient_verdict": getattr(p, "sg_verdict", None),
+            "stop_gradient_verdict": None if getattr(p, "sg", None) is None else p.sg.to_dict(),
             "shares_profile_with": p.shares,
             "differs_from": p.differs,
         },
@@ -108,7 +108,34 @@ def headline_sentences(p) -> list[str]:
             out.append(f"{status} on " + "; ".join(hit) + ": rank and the other verdicts are undetermined there")
     if getattr(p, "sg_verdict", None):
         out.append(p.sg_verdict)
+        as_written = _as_written(p)
+        if as_written:
+            out.append(as_written)
     return out
+
+
+def _as_written(p) -> str | None:
+    """Which mode the loss is in when trained as written: whether it detaches its own target (measured by the
+    no-stop-gradient run's probe, :func:`ssl_props.profile.target_gradient.target_gradient`)."""
+    from ssl_props.profile.target_gradient import TARGET_DETACH_OVERRIDDEN, TARGET_GRAPH
+
+    r = p.dynamics.get("no_stop_gradient")
+    sg = getattr(p, "sg", None)
+    if r is None or sg is None:
+        return None
+    how = getattr(r, "target_gradient", "")
+    if how == TARGET_GRAPH:
+        mode, said = "no_stop_gradient", "does not detach its target"
+    elif how == TARGET_DETACH_OVERRIDDEN:
+        mode, said = "stop_gradient", "detaches its target"
+    else:
+        return None
+    k = sg.ranks.get(mode)
+    what = ("is not counted" if k is None else "collapses completely" if k == 0 else
+            "collapses to one direction" if k == 1 < sg.dim else
+            f"keeps {k} of {sg.dim} directions" if k < sg.dim else f"keeps all {sg.dim} directions")
+    where = "the stop-gradient mode" if mode == "stop_gradient" else "the no-stop-gradient mode unless the training loop detaches it"
+    return f"as written, the loss {said}: trained as is it is in {where}, where it {what}"
 
 
 _HEAD = ["graph", "loss ± spread", "optima", "rank (collapse)", "singular values > threshold",

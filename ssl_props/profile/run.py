@@ -22,6 +22,7 @@ from ssl_props.profile.compare import SIGNATURE_FIELDS, compare_signatures, coun
 from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics
 from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
 from ssl_props.profile.report import SCHEMA, render, to_dict
+from ssl_props.profile.sg_verdict import StopGradientVerdict, stop_gradient_verdict
 from ssl_props.profile.optimum import GraphOptimum, GraphSpec, default_graphs, optimise_on_graph
 from ssl_props.profile.verdicts import Verdict, dynamics_verdicts, graph_verdicts, is_l2_predictor_loss
 
@@ -44,6 +45,7 @@ class Profile:
     dynamics_notes: list[str] = field(default_factory=list)
     loop: tuple[float, float] | None = None
     sg_verdict: str | None = None  # the stop-gradient verdict of the dynamics, one sentence
+    sg: StopGradientVerdict | None = None  # its ranks per mode (ssl_props.profile.sg_verdict)
     shares: list[str] = field(default_factory=list)  # references with the same signature on every graph
     differs: dict[str, list[str]] = field(default_factory=dict)  # reference -> "graph: field yours vs theirs"
     seconds: dict[str, float] = field(default_factory=dict)
@@ -236,11 +238,7 @@ def _run_dynamics(prof: Profile, call: Callable, form: str, cfg: DynamicsConfig,
         bar.update()
     prof.loop = loop_integral(call, cfg, device=dev)
     bar.update()
-    try:
-        from ssl_props.profile.dynamics import stop_gradient_verdict
-    except ImportError:  # pragma: no cover - until the dynamics part provides it
-        stop_gradient_verdict = None
-    if stop_gradient_verdict is not None and len(prof.dynamics) > 1:
-        v = stop_gradient_verdict(prof.dynamics)
-        prof.sg_verdict = v if isinstance(v, str) else getattr(v, "sentence", str(v))
+    if len(prof.dynamics) > 1:
+        prof.sg = stop_gradient_verdict(prof.dynamics)
+        prof.sg_verdict = prof.sg.sentence
     prof.verdicts += dynamics_verdicts(prof.dynamics, cfg, is_l2_predictor_loss(call) and predictor == "learned", prof.loop)
