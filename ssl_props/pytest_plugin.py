@@ -214,7 +214,7 @@ class Certificate:
             theorem_id, _, rest = cid.partition("::")
             kind, _, name = rest.partition(":")
             check = next(c for c in get_theorem(theorem_id).checks if (c.kind, c.name) == (kind, name))
-            records.append(CheckRecord(cid, theorem_id, kind, name, check.assumption, False, 0, 0.0, None, msg))
+            records.append(CheckRecord(cid, theorem_id, kind, name, check.assumption, False, 0, 0.0, None, msg, check.oracle))
         if not records:
             self.line = "ssl-props: no theorem check ran; no certificate written"
             return
