@@ -216,6 +216,7 @@ def train_seeds(fn: Callable, cfg: DynamicsConfig, mode: str, *, device=None, dt
     trace: list[float] = []
     prev = None
     growing = torch.zeros(w.shape[0], dtype=torch.long, device=w.device)
+    episode_lr, cut_df = lr.clone(), torch.full_like(lr, math.inf)  # the step before the cuts, ‖ΔF‖ at the last cut
     diverged_at = diverged_seed = None
     t = 0
     while t < cap:
@@ -227,14 +228,19 @@ def train_seeds(fn: Callable, cfg: DynamicsConfig, mode: str, *, device=None, dt
         if not bool(finite.all()):
             diverged_at, diverged_seed = t, int((~finite).nonzero()[0])
             break
-        if prev is not None:  # the secant guard (step_size.py): cut on an overshoot, recover by GROWTH per step
+        if prev is not None:  # the secant guard (step_size.py): cut on a growing oscillation, recover by GROWTH
             now, before = _dot((fw, fwp), (fw, fwp), True), _dot(prev[0], prev[0], True)
             growing = torch.where((_dot((fw, fwp), prev[0], True) < 0) & (now > before), growing + 1, 0)
-            over = growing >= OSCILLATION_STEPS  # an oscillation that grew OSCILLATION_STEPS steps in a row: unstable
             moved = wt - prev[2] if mode == "ema" else None
-            cut = STABILITY / secant_curvature((fw, fwp), prev[0], (w, wp), prev[1], moved).clamp_min(torch.finfo(dtype).tiny)
-            lr = torch.where(over, torch.minimum(lr, torch.maximum(cut, lr / 2)),
-                             torch.minimum(lr_start, lr * GROWTH))
+            sec = secant_curvature((fw, fwp), prev[0], (w, wp), prev[1], moved)
+            df = sec * lr * before.sqrt()  # ‖ΔF‖ = secant·‖Δθ‖, ‖Δθ‖ = lr·‖F_{t−1}‖ (+ the EMA target's move)
+            # a kink: the step already cut SAFETY-fold in this episode, and ΔF did not shrink with it (a jump, not λ·Δθ)
+            kink = (lr <= episode_lr / tol.SAFETY) & (df >= cut_df / 2)
+            over = (growing >= OSCILLATION_STEPS) & ~kink
+            new_lr = torch.minimum(lr, torch.maximum(STABILITY / sec.clamp_min(torch.finfo(dtype).tiny), lr / 2))
+            episode_lr = torch.where(over & (lr >= lr_start), lr, episode_lr)  # an episode starts at the full step
+            cut_df = torch.where(over, df, cut_df)
+            lr = torch.where(over, new_lr, torch.minimum(lr_start, lr * GROWTH))
         prev = ((fw, fwp), (w, wp), wt)
         step = lr[:, None, None]
         w = w - step * fw

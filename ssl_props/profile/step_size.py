@@ -14,10 +14,11 @@ objective ``fn + η/2‖θ‖²`` in ``θ = (W, W_p)``). The profile takes ``lr 
   signature of ``|1 − lr μ| > 1``) the step is cut
   to ``c`` over the secant ``‖F(θ_t) − F(θ_{t−1})‖/‖θ_t − θ_{t−1}‖ ≤ ‖J‖`` measured along that step (an unstable
   direction grows until it dominates the step, where the secant measures its ``|μ|``), by at most half per
-  step (across a kink, e.g. a hinge, the secant is unbounded and the chatter bounded: the cuts can slow the run
-  down; the spectrum is measured on window averages, where a bounded chatter averages out, and a run with weight
-  decay that has not reached one of its time constants ``1/η`` is reported as stalled, not converged); without it
-  the step grows
+  step; no further once the step is SAFETY-fold below where the cuts began and ``‖ΔF‖`` did not shrink with it
+  (at least half the last cut's): a jump of the field across a kink (e.g. a hinge, where the secant is unbounded and
+  the chatter bounded; the spectrum is measured on window averages, where a bounded chatter averages out). A run
+  with weight decay that has not reached one of its time constants ``1/η`` is reported as stalled, not converged.
+  Without a cut the step grows
   back by ``GROWTH`` per step up to the start step (a scale-invariant loss has curvature ``∝ 1/‖W‖²``, which weight
   decay raises along the run, and a cosine's curvature ``∝ 1/‖p_i‖²`` peaks where a sample's output passes near 0:
   a cut for good would freeze the run there).
