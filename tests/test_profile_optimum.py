@@ -202,3 +202,14 @@ def test_relabelled_copies_are_one_optimum():
     assert len(cluster_grams(grams, tols, perms[:1])) == 2  # without relabelling: two
     moved = torch.stack([z @ z.T, (z @ z.T)[not_auto][:, not_auto]])
     assert len(cluster_grams(moved, tols, perms)) == 2  # a permutation that is no automorphism is not identified
+
+
+def test_vanishing_gradient_at_every_start_is_warned():
+    """A loss of the signs only has a zero gradient everywhere: at K = 2 no enumeration applies, so the profile says
+    the optimiser could not move (at K = 1 the same loss is enumerated exactly, no warning)."""
+    def signs(a, b):
+        return (torch.sign(a) * torch.sign(b)).mean() + 0.0 * a.sum()
+    opt = optimise_on_graph(signs, aug(3, 2, 2), starts=4)
+    assert any("gradient vanishes at every start" in w for w in opt.warnings), opt.warnings
+    exact = optimise_on_graph(signs, aug(3, 2, 1), starts=4)
+    assert exact.method == "sign enumeration" and not exact.warnings and exact.loss == -1.0

@@ -5,8 +5,10 @@ random starts in ONE batched L-BFGS call, certified (:mod:`.certify`, :mod:`.non
 start ``Z⋆`` (:class:`GraphOptimum`). ``status``, in this order: "infimum not attained" (``f(sZ⋆)`` keeps falling
 for ``s = 1 … 1000`` beyond the measured rounding floor, ``ray_losses``); "not converged" (a collapsed
 configuration or a scaled copy is lower, or no certificate); "optimum" (a second-order certificate
-``‖∇f‖, μ ⇒ δ``; at K = 1 for a row-scale-invariant loss the exact enumeration of sign patterns; for a loss with
-kinks, smoothing continuation + a gradient-sampling certificate). ``certificate`` says which, in one line.
+``‖∇f‖, μ ⇒ δ`` (:mod:`.certify`); at K = 1 for a row-scale-invariant loss the exact enumeration of the sign
+patterns (:mod:`.landscape`); for a loss whose hinges are active, smoothing continuation and the same certificate
+on the smoothed loss of width 1e-7, the real loss within the smoothing gap (:mod:`.nonsmooth`; gradient sampling
+as the fallback)). ``certificate`` says which, in one line; ``method`` how f⋆ was reached.
 Only at an optimum (else ``None``: undetermined):
 
 * numerical rank of the centred optimum ``HZ⋆``: ``σ_k ≤ δ + rounding`` is zero (Weyl); collapse complete
@@ -111,9 +113,9 @@ class GraphOptimum:
     starts: int
     loss: float  # f⋆, best start (or best sign pattern)
     loss_spread: float  # max − min over starts
-    loss_tolerance: float  # ‖∇f‖·δ + rounding (certified), else rounding + √eps·scale
-    grad_norm: float
-    curvature: float  # μ: smallest Hessian eigenvalue off the symmetries (negative: a saddle; inf: all flat)
+    loss_tolerance: float  # ‖∇f‖·δ + rounding (+ 8·(f_w − f) for a hinge) if certified, else rounding + √eps·scale
+    grad_norm: float  # ‖∇f‖ (hinge: ‖∇f_w‖ of the smoothed loss; gradient sampling: ρ)
+    curvature: float  # μ off the symmetries (negative: a saddle; inf: all flat; hinge: of f_w; nan: gradient sampling)
     delta: float | None  # distance to the solution set bound (None: not certified)
     starts_at_optimum: int
     distinct_optima: int  # certified optima at f⋆, counted as Gram matrices up to relabelling
@@ -137,13 +139,13 @@ class GraphOptimum:
     rotation_invariant: bool = True
     status: str = "optimum"  # "optimum", "not converged", "infimum not attained"
     certificate: str = ""  # one line: which bound certifies the optimum (or why none does)
-    method: str = "L-BFGS"  # how f⋆ was reached: "L-BFGS", "sign enumeration", "smoothing continuation + gradient sampling"
-    nonsmooth: bool = False  # the loss has kinks at the optimum (intercepted relu/clamp/abs/max, or gradient jumps)
+    method: str = "L-BFGS"  # "L-BFGS", "sign enumeration", "smoothing continuation[ of relu, …]", "gradient sampling"
+    nonsmooth: bool = False  # the certificate is a non-smooth one (active kinks: relu/clamp/abs/maximum/… intercepted)
     ray_losses: list[tuple[float, float]] = field(default_factory=list)  # (s, f(s·Z⋆)) along the ray through Z⋆
     collapsed_loss: dict[str, float | None] = field(default_factory=dict)  # loss at complete collapse (rows equal, zero)
     collapse_admitted: bool | None = None  # complete collapse is a global minimiser (within loss_tolerance)
-    continuum: bool | None = None  # flat directions off the symmetries along which f is constant at an optimum
-    rank_set: dict[int, int] = field(default_factory=dict)  # rank → number of certified starts at f⋆
+    continuum: bool | None = None  # a continuum of minimisers (flat direction, several flat optima, or a segment at f⋆)
+    rank_set: dict[int, int] = field(default_factory=dict)  # rank → certified starts at f⋆ (+1 at rank 0 if collapse admitted)
     distinct_labelled: int = 0  # distinct Gram matrices at f⋆ without identifying relabellings
     relabellings: int = 1  # automorphisms of G that leave the loss unchanged (identity included)
     warnings: list[str] = field(default_factory=list)
