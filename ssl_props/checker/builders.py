@@ -29,7 +29,8 @@ builder             tensor                                                      
 Random builders draw from a generator seeded by the argument's name, so every call (and every replay of
 a Hypothesis example) sees the same tensor; float builders use the views' dtype and device, and the
 result carries no gradient (a fixed state, not an input). ``.T`` transposes the last two axes
-(``queue=unit(16,D).T`` is a (D, 16) queue of unit columns, solo-learn's layout).
+(``queue=unit(16,D).T`` is a (D, 16) queue of unit columns, solo-learn's layout); ``*N`` makes a list of N
+copies (``grid(2,2)*2``: one grid per crop).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ from ssl_props.errors import InvalidArgument
 
 BUILDERS = ("randn", "unit", "zeros", "ones", "eye", "arange", "randint", "mask", "grid", "positives", "negatives",
             "argmax")
-_CALL = re.compile(r"^(?P<kind>[a-z]+)\((?P<dims>[^()]*)\)(?P<t>\.T)?$")
+_CALL = re.compile(r"^(?P<kind>[a-z]+)\((?P<dims>[^()]*)\)(?P<t>\.T)?(\*(?P<copies>[0-9]+))?$")
 
 
 def parse_arg_value(raw: str) -> Any:
@@ -89,6 +90,15 @@ def _dims(kind: str, text: str, b: int, d: int) -> list[int]:
 
 
 def build_arg(name: str, spec: Any, like: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> Any:
+    if isinstance(spec, str):
+        m = _CALL.match(spec)
+        if m and m.group("copies"):
+            one = build_arg(name, spec[:spec.rindex("*")], like, views)
+            return [one.clone() for _ in range(int(m.group("copies")))]
+    return _build(name, spec, like, views)
+
+
+def _build(name: str, spec: Any, like: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> Any:
     """The value of extra argument ``name``: ``spec`` itself for a constant, else the built tensor
     (batch and dim taken from ``like``, the first view: its axis −2 and −1; ``views`` for ``argmax``)."""
     if not isinstance(spec, str):
@@ -136,3 +146,9 @@ def build_arg(name: str, spec: Any, like: torch.Tensor, views: tuple[torch.Tenso
     if m.group("t"):
         out = out.transpose(-1, -2).contiguous()
     return out.to(dev, dt)
+
+
+def uniform_like(probs: torch.Tensor) -> torch.Tensor:
+    """The uniform distribution over the last axis of ``probs`` (MSN's prior): a target distribution to pass
+    to a constructor, ``--init target_distribution=@ssl_props.checker.builders:uniform_like``."""
+    return torch.full_like(probs, 1.0 / probs.shape[-1])

@@ -92,7 +92,7 @@ def tiers(fn: Callable, calling: Calling = Calling()) -> list[list[Convention]]:
         base = [[calling.views.with_(teacher=True, names=(names[0], names[1]) if calling.teacher in names[1].split("+")
                                      else (names[1], names[0]))]]  # type: ignore[index]
     # crop groups: a list first, then a stacked tensor, then concatenated rows (a tier each)
-    packs = [calling.pack] if calling.pack else list(PACKS)
+    packs = [calling.pack] if calling.pack else [p for p in PACKS if p != "tuples"]
     out = []
     for tier in base:
         two_args = [c for c in tier if c.kind in ("pair", "kw")]

@@ -43,7 +43,7 @@ def add_check_arguments(pc: argparse.ArgumentParser) -> None:
     pc.add_argument("--like", default=None, help="name of the registered loss it should match")
     pc.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="parameter of the reference")
     pc.add_argument("--init", action="append", default=[], metavar="KEY=VALUE",
-                    help="constructor argument of a class target (Python literal)")
+                    help="constructor argument of a class target (Python literal; @TARGET for a Python object)")
     pc.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     pc.add_argument("--max-examples", type=int, default=None)
     pc.add_argument("--ssl-device", default=None)
@@ -220,7 +220,11 @@ def run_check_command(args: argparse.Namespace) -> int:
     """Entry point of ``ssl-props check``: run :func:`ssl_props.checker.check_loss` and print the report."""
     from ssl_props.checker import check_loss
 
-    fn = load_target(args.target, parse_params(getattr(args, "init", []), "--init"))
+    init = parse_params(getattr(args, "init", []), "--init")
+    for key, value in init.items():  # --init NAME=@TARGET: a Python object (a callable) the constructor takes
+        if isinstance(value, str) and value.startswith("@"):
+            init[key] = load_target(value[1:])
+    fn = load_target(args.target, init)
     params = parse_params(args.param)
     xfail: dict[str, str] = {}
     for item in getattr(args, "xfail", []) or []:

@@ -30,7 +30,8 @@ Declared shapes on top of a convention (flags of ``ssl-props check``, fields her
   and the student the G + L crops of ``z1`` (DINO); without, crops alternate between ``z1`` and ``z2``
   and the first argument gets the G global ones, the second the L local ones (SwAV's high/low
   resolution, LeJEPA's global/local). PACK is how a group is passed: ``list`` (default), ``stacked``
-  (a new leading axis) or ``cat`` (concatenated rows); a one-argument convention gets every crop.
+  (a new leading axis), ``cat`` (concatenated rows) or ``tuples`` (a list of ``(x, local grid)`` pairs,
+  the 2 × 2 local grid holding x at every location: VICRegL); a one-argument convention gets every crop.
 * ``--arg NAME=VALUE`` (``args``): an extra argument: a constant (``eps=1e-4``) or a tensor the checker
   builds (``queue=unit(D,16)``, ``labels=randint(3,B)``; :mod:`ssl_props.checker.builders`).
 * ``--reduce mean|sum`` (``reduce``): reduces a per-sample result.
@@ -59,7 +60,7 @@ from ssl_props.errors import InvalidArgument
 PREFLIGHT_SHAPES = ((4, 8), (8, 4), (6, 6))
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 KINDS = ("pair", "stacked", "cat", "list", "kw", "single")
-PACKS = ("list", "stacked", "cat")
+PACKS = ("list", "stacked", "cat", "tuples")
 #: the ``--views`` spellings, for ``--help`` and every diagnosis
 VIEWS_HELP = ("pair | pair:AXIS | stacked:AXIS[:U] | cat:AXIS[:U] | list | kw:NAME1,NAME2[:AXIS] | single[:AXIS] "
               "(detected when omitted)")
@@ -135,6 +136,8 @@ class Convention:
         return t if self.axis is None else t.unsqueeze(self.axis)
 
     def _pack(self, group: Sequence[torch.Tensor]) -> Any:
+        if self.pack == "tuples":  # VICRegL: (global (B, D), local (B, 2, 2, D)) per crop, the local grid constant
+            return [(x, x[..., None, None, :].expand(*x.shape[:-1], 2, 2, x.shape[-1])) for x in group]
         if self.pack == "stacked":
             return torch.stack(list(group), 0)
         if self.pack == "cat":
