@@ -125,7 +125,7 @@ def kinks(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor) -> dict[
 
 
 def continuation(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, *, widths: tuple[float, ...] = WIDTHS,
-                 max_iter: int = 150, gtol: float = 1e-10) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+                 max_iter: int = 60, gtol: float = 1e-10) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
     """Minimise the smoothed loss for each width in turn from ``z (S, N, K)`` (batched). No polish on the real loss
     (it stalls on the kink and moves off it). Returns the points, per stage the move of each start (their decay
     shows convergence), and the gap ``f_w − f`` at the points (``f ≤ f_w``: the gap bounds how far the real
