@@ -121,7 +121,7 @@ def test_bad_input_one_line(capsys, tmp_path):
 def test_cli_json_schema_and_exit_codes(capsys, monkeypatch, tmp_path):
     assert main(["profile", "simclr_graph", "--no-compare", "--quiet", "--format", "json", "--figures", str(tmp_path)]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema"] == "ssl-props/profile/v1" and doc["passed"] is True
+    assert doc["schema"] == "ssl-props/profile/v2" and doc["passed"] is True
     assert {"graphs", "dynamics", "verdicts", "shares_profile_with", "differs_from"} <= set(doc["theory"])
     assert {"theorem", "what", "where", "assumptions_hold", "assumptions", "status", "measured", "predicted",
             "tolerance"} == set(doc["theory"]["verdicts"][0])

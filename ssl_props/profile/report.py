@@ -1,4 +1,4 @@
-"""Rendering of a :class:`~ssl_props.profile.run.Profile`: text, markdown and the ``ssl-props/profile/v1`` JSON.
+"""Rendering of a :class:`~ssl_props.profile.run.Profile`: text, markdown and the ``ssl-props/profile/v2`` JSON.
 
 The JSON schema is documented in ``docs/profile-schema.md``; fields are only ever added within a version.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = ["SCHEMA", "to_dict", "render"]
 
-SCHEMA = "ssl-props/profile/v1"
+SCHEMA = "ssl-props/profile/v2"
 
 
 def _clean(x: Any) -> Any:

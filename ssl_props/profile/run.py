@@ -32,7 +32,7 @@ __all__ = ["Profile", "profile_loss", "SCHEMA", "SIGNATURE_FIELDS"]
 
 @dataclass
 class Profile:
-    """The result of :func:`profile_loss` (render with :meth:`render`, ``ssl-props/profile/v1`` JSON with :meth:`to_dict`)."""
+    """The result of :func:`profile_loss` (render with :meth:`render`, ``ssl-props/profile/v2`` JSON with :meth:`to_dict`)."""
 
     loss: str
     form: str  # "pair", "graph" or "predictor"

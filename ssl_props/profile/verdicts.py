@@ -29,7 +29,7 @@ __all__ = ["Verdict", "graph_verdicts", "dynamics_verdicts", "is_l2_predictor_lo
 
 @dataclass
 class Verdict:
-    """One theory verdict (a JSON object of the ``ssl-props/profile/v1`` schema)."""
+    """One theory verdict (a JSON object of the ``ssl-props/profile/v2`` schema)."""
 
     theorem: str  # registry id, e.g. "balestriero2022.claim3"
     what: str  # the property, one line
