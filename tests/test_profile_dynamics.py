@@ -212,7 +212,7 @@ def test_verdict_says_when_modes_do_not_differ():
     assert v.sentence.startswith("without stop-gradient this loss collapses completely")
     assert "with stop-gradient it keeps all 4 directions" in v.sentence and "with an EMA target it keeps 2 of 4" in v.sentence
     v = stop_gradient_verdict({"no_stop_gradient": _fake(1), "stop_gradient": _fake(3, spectrum_converged=False, status="not converged")})
-    assert v.differs is None and "did not settle" in v.sentence
+    assert v.differs is None and "not counted, not converged" in v.sentence
 
 
 # ---------------------------------------------------------------- vmap through the registry's validation

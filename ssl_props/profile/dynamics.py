@@ -16,9 +16,19 @@ Euler scheme of Lemma 1: every aligned mode obeys Eqn 16, ``dp/dt = p²(1 − c 
 with fixed points ``p± = [1 ± √(1 − 4ηc)]/(2c)``; a direction survives iff ``σ² < 1/(4η) − 1``.
 
 Step size (:mod:`~ssl_props.profile.step_size`): ``lr = min(cfg.lr, 1.9/λ̂)`` per seed, ``λ̂`` the largest
-curvature of the update field at the start (power iteration), lowered during the run by the secant curvature;
-the run takes ``⌈cfg.lr·cfg.steps/lr⌉`` steps (the time horizon of the L2 loss, t ≈ 82, kept) up to
-``cfg.max_steps``. A run whose state stops being finite is returned as diverged (``diverged``, ``status``).
+curvature of the update field at the start (power iteration: ≈ 20 for the L2 loss, so its step is ≈ 0.09 and
+the run takes ≈ 930 steps to keep the horizon t = cfg.lr·cfg.steps ≈ 82; ≈ 120-240 for VICReg, whose fixed
+step 0.15 diverged), cut during the run on a growing oscillation. Length (:func:`~ssl_props.profile.gd_training.
+train_seeds`): at least ``cfg.steps``, until the horizon is reached (or cannot be within ``cfg.max_steps``) and
+the rank decision of every seed is resolved. A run whose state stops being finite is returned as diverged
+(``diverged``, ``status``: "diverged at step t"); one whose step was cut so far that it reaches less than one
+weight-decay time constant ``1/η`` is "not converged: stalled"; neither raises.
+
+Scale-free losses: where ``|⟨∇fn, θ⟩| ≤ η‖θ‖²/SAFETY`` at the start (a cosine; a batch-normalised loss up to its
+eps), ‖θ‖ follows the weight decay, not the loss, and in continuous time weight decay only rescales the clock of
+the direction's flow ``dŴ/dt = −‖W‖⁻² ∇fn(Ŵ)``: the run integrates that flow without weight decay
+(``scale_invariant``), where the step keeps its size instead of meeting a curvature ``∝ 1/‖W‖²`` that weight
+decay would raise without bound.
 
 Survival threshold (derived for that L2 model): survivors settle at ``p₊ ≥ 1/(2c)`` and ``c ≤ 1/(4η)``,
 so ``p₊(j)/max_k p₊(k) ≥ 2η``; a dead mode decays like ``e^{−ηt}``: direction ``j`` (column ``j`` of
@@ -28,8 +38,10 @@ window and the contraction ``r = e₁/e₀`` between the last two windows (plus 
 
 Collapse, scale-free (:mod:`~ssl_props.profile.collapse_measures`): the spectrum of ``W/‖W‖``, its effective rank
 (Roy & Vetterli 2007), the spectrum of ``W Σ Wᵀ``, the rank above a derived threshold and the verdict
-complete / dimensional / none; ``collapsed`` (‖W‖ → 0) is kept for Tian Thm 2 / Terver Lemma 4.3 and is False for
-a scale-invariant loss (``⟨∇fn, θ⟩ = 0``: its norm only follows the weight decay, whatever the target mode).
+complete / dimensional / none, measured on ``W/‖W‖`` averaged over each of the last windows; ``collapsed``
+(‖W‖ → 0) is kept for Tian Thm 2 / Terver Lemma 4.3 and is False for a scale-free loss (its norm only follows the
+weight decay, whatever the target mode) and where the run's weight-decay contraction is too short to tell.
+The headline contrast of the modes: :func:`~ssl_props.profile.sg_verdict.stop_gradient_verdict`.
 New fields of :class:`DynamicsResult`: ``spectrum, effective_rank, representation_spectrum,
 representation_effective_rank, rank, ranks, collapse, rank_threshold, spectrum_converged, scale_invariant,
 target_gradient, diverged, status, lr, curvature, horizon, steps``.
@@ -61,30 +73,34 @@ class DynamicsResult:
     mode: str
     batching: str
     norm_ratio: list[float]  # ‖W_T‖/‖W_0‖ per seed
-    collapsed: bool  # every seed: ‖W_T‖ ≤ (1 − lr η)^{steps/2}·‖W_0‖ (half the decay rate of Thm 2's bound)
+    collapsed: bool  # every seed: ‖W_T‖ ≤ Π(1 − lr_t η)^{1/2}·‖W_0‖ (half the decay rate of Thm 2's bound), decided
+    # where that bound is ≤ 1/SAFETY (a long enough run) and the loss is not scale-free
     amplitudes: list[list[float]]  # ‖W e_j‖ per seed and direction
     survivors: list[bool]  # direction j survives in every seed
     measured_threshold: tuple[float, float] | None  # (largest surviving σ², smallest dead σ²)
     commutator: float  # max over seeds ‖[F, W_p]‖_F / (‖F‖‖W_p‖) at the end (Tian Thm 3)
     commutator_start: float
     convergence_tol: float
-    norm_trace: list[float] = field(default_factory=list)  # median ‖W‖ over seeds, 50 points
+    norm_trace: list[float] = field(default_factory=list)  # median ‖W‖ over seeds, every window/5 steps
     # scale-free collapse (collapse_measures.py)
-    spectrum: list[float] = field(default_factory=list)  # median over seeds of σ_i(W)/σ_1(W), descending
+    spectrum: list[float] = field(default_factory=list)  # median over seeds of σ_i(W)/σ_1(W), descending (of W/‖W‖
+    # averaged over the last window)
     effective_rank: list[float] = field(default_factory=list)  # per seed, exp entropy of σ_i/Σσ (Roy & Vetterli 2007)
     representation_spectrum: list[float] = field(default_factory=list)  # median of λ_i(WΣWᵀ)/λ_1, Σ the views' covariance
     representation_effective_rank: list[float] = field(default_factory=list)  # per seed
     rank: int | None = None  # median over seeds of #{σ_i/σ_1 > rank_threshold}; 0 when ‖W‖ → 0; None if diverged
     ranks: list[int] = field(default_factory=list)  # per seed
     collapse: str = "undetermined"  # "complete" | "dimensional" | "none" | "undetermined" (diverged)
-    rank_threshold: float = float("nan")  # relative to σ_1: (Weyl tail bound Δ + rounding)/σ_1, max over seeds
-    spectrum_converged: bool = False  # every σ_i/σ_1 is farther than the threshold from it
+    rank_threshold: float = float("nan")  # relative to σ_1: (geometric tail bound Δ + rounding)/σ_1, max over seeds
+    spectrum_converged: bool = False  # every seed: each direction counted ≥ 2·threshold, threshold < 1/SAFETY,
+    # not diverged, not stalled
     scale_invariant: bool = False  # |⟨∇fn, θ⟩| ≤ η‖θ‖²/SAFETY at the start: ‖W‖ follows weight decay, not the loss;
     # the run then integrates the direction's flow without weight decay and ‖W‖ → 0 is not measured
     # the mode and the run
     target_gradient: str = ""  # how the target is treated; "none: …" where no_stop_gradient cannot be run
     diverged: bool = False
-    status: str = ""  # "converged", "not converged (…)", "diverged at step t (…)", "no target gradient: …"
+    status: str = ""  # "converged", "not converged (…)", "not converged: stalled (…)", "diverged at step t (…)",
+    # "no target gradient: …"
     lr: list[float] = field(default_factory=list)  # per seed, the start step min(cfg.lr, 1.9/λ̂)
     curvature: list[float] = field(default_factory=list)  # per seed, λ̂ of the update field at the start
     horizon: float = float("nan")  # median over seeds of Σ lr_t (the time reached)

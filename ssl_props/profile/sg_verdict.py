@@ -41,7 +41,7 @@ def _usable(r) -> str | None:
     if r.target_gradient.startswith("none"):
         return "the target got no gradient: " + r.target_gradient.split(": ", 1)[1].split(":")[0]
     if not r.spectrum_converged:
-        return "its spectrum did not settle within the run (" + r.status + ")"
+        return r.status if r.status.startswith("not converged") else "not converged: " + (r.status or "the spectrum did not settle")
     return None
 
 
@@ -68,7 +68,7 @@ def stop_gradient_verdict(results: dict) -> StopGradientVerdict:
         ranks[mode] = None if why else r.rank
         eranks[mode] = float(median(r.effective_rank)) if r.effective_rank and not r.diverged else None
         if why:
-            notes.append(f"{_LABEL[mode]}: not counted, {why}")
+            notes.append(f"{_LABEL[mode]}: not counted, {why}")  # one clause per mode
     base = ranks.get("no_stop_gradient")
     others = {m: k for m, k in ranks.items() if m != "no_stop_gradient" and k is not None}
     if "no_stop_gradient" not in results:
