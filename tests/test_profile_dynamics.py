@@ -115,6 +115,22 @@ def test_effective_rank_matches_the_issue_values():
     assert abs(float(squared) - 4.47) > 0.3
 
 
+def test_measure_collapse_on_a_known_matrix():
+    """W = diag(2, 1, ½, 0) at rest (three equal snapshots), Σ = diag(1, 2, 3, 4): σ/σ₁ = [1, ½, ¼, 0], eigenvalues
+    of WΣWᵀ = [4, 2, ¾, 0]/4, rank 3 (the threshold is rounding only), effective rank of [2, 1, ½]/3.5 by hand.
+    Mutant: the representation spectrum without Σ (of WWᵀ) is [1, ¼, 1/16, 0]: not what is reported."""
+    w = torch.diag(torch.tensor([2.0, 1.0, 0.5, 0.0], dtype=torch.float64))[None]
+    sigma = torch.diag(torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64))
+    cm = collapse_measures.measure_collapse([w, w, w], sigma, False, 100)
+    assert cm.spectrum == pytest.approx([1, 0.5, 0.25, 0], abs=1e-12)
+    assert cm.representation_spectrum == pytest.approx([1, 0.5, 0.1875, 0], abs=1e-12)
+    assert cm.representation_spectrum != pytest.approx([1, 0.25, 0.0625, 0], abs=1e-3)
+    p = torch.tensor([2, 1, 0.5], dtype=torch.float64) / 3.5
+    assert cm.effective_rank[0] == pytest.approx(float(torch.exp(-(p * p.log()).sum())), rel=1e-12)
+    assert (cm.rank, cm.collapse, cm.spectrum_converged) == (3, "dimensional", True) and cm.rank_threshold < 1e-9
+    assert collapse_measures.measure_collapse([w, w, w], sigma, True, 100).collapse == "complete"
+
+
 # ---------------------------------------------------------------- the L2 term, detach inside or not
 
 @pytest.fixture(scope="module")
@@ -127,6 +143,7 @@ def l2_sim():
 def test_l2_term_stop_gradient_verdict_matches_simulation(fn, l2_sim):
     res = run_modes(fn)
     sg, nsg = res["stop_gradient"], res["no_stop_gradient"]
+    assert not sg.scale_invariant and not nsg.scale_invariant  # the L2 loss pulls ‖W‖: weight decay stays on
     assert nsg.collapsed and nsg.collapse == "complete" and nsg.rank == 0  # Tian Thm 2: ‖W‖ → 0 without sg
     assert sg.rank == 2 and sg.survivors == [True, True, False, False]  # σ² < 1/(4η) − 1 = 1.5 survive
     w_nsg, w0 = l2_sim["no_stop_gradient"]
