@@ -277,3 +277,40 @@ def test_identification_fits_term_weights_and_refuses_other_terms():
                for m in matches), matches
     matches, closest = identify(lambda a, b: vicreg(a, b) + 0.3 * (a - b).abs().sum() / a.shape[0])  # an L1 term
     assert not any(m["name"] == "vicreg" for m in matches), matches
+
+
+# ---------------------------------------------------------------- masks built by --arg (solo-learn's manual SimCLR)
+def masked_simclr(z, pos_mask, neg_mask, temperature=0.5):
+    """NT-Xent on the views concatenated (2B, D) with explicit boolean masks (solo-learn's manual_simclr form)."""
+    z = F.normalize(z, dim=1)
+    sim = torch.exp(z @ z.T / temperature)
+    pos = (sim * pos_mask).sum(1)
+    neg = (sim * neg_mask).sum(1)
+    return -torch.log(pos / (pos + neg)).mean()
+
+
+def test_mask_builders_and_a_mask_with_the_diagonal_is_caught():
+    kw = dict(views="cat:0", like="simclr", params={"temperature": 0.5}, max_examples=FAST, identify_loss=False)
+    ok = check_loss(masked_simclr, args={"pos_mask": "positives(2)", "neg_mask": "negatives(2)"}, **kw)
+    assert ok.passed, ok.render()
+    bug = check_loss(masked_simclr, args={"pos_mask": "positives(2)", "neg_mask": "ones(8,8)"},
+                     checks=["check_matches_reference_value"], shapes=(4, None), **kw)  # self-similarity a negative
+    assert bug["check_matches_reference_value"].status == "failed"
+
+
+def test_detect_convention_is_the_api_for_other_tools():
+    """What the profile uses to feed a loss: detect_convention(fn, dtype=, shapes=) → Convention, then
+    convention.call(fn, z1, z2) or convention.call_views(fn, [z_1, …, z_V])."""
+    import ssl_props.losses as L
+
+    vicreg = L.LOSSES["vicreg"].fn
+    z = [torch.randn(6, 4, dtype=torch.float64) for _ in range(3)]
+    for fn, label in ((vicreg, "pair"), (lambda views: vicreg(*views[:2]), "list"), (koleo, None)):
+        if label is None:
+            conv = detect_convention(fn, views="single")
+            assert torch.allclose(conv.call_views(fn, z), sum(koleo(x) for x in z))
+            continue
+        conv = detect_convention(fn, dtype=torch.float64, shapes=((4, 8), (8, 4)))
+        assert conv.label() == label and torch.allclose(conv.call(fn, z[0], z[1]), vicreg(z[0], z[1]))
+    with pytest.raises(InvalidArgument, match="--reduce mean"):
+        detect_convention(per_sample)

@@ -333,9 +333,15 @@ def run_preflight(fn: Callable, *, views: Convention | None = None, dtype: torch
     dtypes = list(dict.fromkeys([torch.float64, dtype, torch.float32]))
     first: list[Outcome] = []
     for dt in dtypes:
-        outs = [[probe(fn, c, dt, shapes, device) for c in tier] for tier in ts]
-        first = first or [o for tier in outs for o in tier]
-        conv, ambiguous = _choose(outs, dt)
+        conv = ambiguous = None
+        seen: list[Outcome] = []
+        for tier in ts:  # a later tier is only probed when no candidate of the earlier ones qualifies
+            outs = [probe(fn, c, dt, shapes, device) for c in tier]
+            seen += outs
+            conv, ambiguous = _choose([outs], dt)
+            if conv is not None or ambiguous:
+                break
+        first = first or seen
         if ambiguous:
             return Preflight(diagnosis=ambiguous)
         if conv is None:
