@@ -70,3 +70,23 @@ def test_full_vicreg_profile_keeps_its_graph_part_and_never_exits_2(capsys):
     out = capsys.readouterr()
     assert rc in (0, 1), out.err
     assert "theory: linear dynamics" in out.out and "theory: optimum on relation graphs" in out.out
+
+
+def test_lightly_hinge_vicreg_matches_the_epigraph_reformulation_on_the_natural_batch():
+    """lightly's VICRegLoss() (hinge relu(1 − std)) on N' = 3, V = 2, K = 4: the profile's certified minimum and rank
+    equal SLSQP's on the smooth epigraph reformulation of the same loss (tests/test_profile_optimum.py, numpy only;
+    issue 20: f* = 2(1 − 1e-4)² = 1.99960002, rank 2, positives coincide)."""
+    from tests.test_profile_optimum import slsqp_epigraph, vicreg_hinge
+
+    fn = lightly_loss.VICRegLoss().double()
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(6, 4, generator=g, dtype=torch.float64) for _ in range(2))
+    assert abs(float(fn(a, b)) - float(vicreg_hinge(a, b))) <= 1e-12 * abs(float(fn(a, b)))  # the same function
+    opt = optimise_on_graph(fn, spec(3, 2, 4), starts=8)
+    f_ref, z_ref = slsqp_epigraph(3, 4)
+    assert opt.status == "optimum", opt.certificate
+    # SLSQP's ftol = 1e-14 is its precision goal on f (|f| ≈ 2), SAFETY 8; the profile's certified loss tolerance
+    assert abs(opt.loss - f_ref) <= opt.loss_tolerance + 8e-14 * abs(f_ref), (opt.loss, f_ref)
+    import numpy as np
+    sv = np.linalg.svd(z_ref - z_ref.mean(0), compute_uv=False)
+    assert opt.rank == int((sv > 8 * 1e-7 * np.linalg.norm(z_ref)).sum()) == 2 and opt.positives_coincide

@@ -60,3 +60,33 @@ def test_a_graph_that_is_not_a_union_of_equal_cliques_keeps_every_positive_pair(
     g = augmentation_graph(3, 2)
     g[0, 1] = g[1, 0] = 1.0  # one extra edge: the components are no longer cliques of one size
     assert natural_views(g) is None and feeding_for(g).kind == "pairs"
+
+
+def test_registered_hinge_vicreg_matches_the_epigraph_reformulation():
+    from tests.test_profile_optimum import slsqp_epigraph
+
+    opt = optimise_on_graph(LOSSES["vicreg"].fn, spec(3, 2, 4), starts=8)
+    f_ref, _ = slsqp_epigraph(3, 4)  # lightly's conventions = the registered vicreg's (tests/test_lightly_conformance.py)
+    assert opt.status == "optimum" and abs(opt.loss - f_ref) <= opt.loss_tolerance + 8e-14 * abs(f_ref), opt.certificate
+    assert opt.rank == 2 and opt.positives_coincide
+
+
+@pytest.mark.parametrize("ns,nv,k", [(3, 2, 1), (4, 2, 2)])
+def test_registered_barlow_twins_below_the_components_has_no_minimiser(ns, nv, k):
+    """K ≤ #components − 1: the loss keeps falling as Z is scaled (issue 20: 8.9e-13 → 1.1e-15 from ×1 to ×100)."""
+    opt = optimise_on_graph(LOSSES["barlow_twins"].fn, spec(ns, nv, k), starts=8)
+    assert opt.status == "infimum not attained" and opt.rank is None, opt.certificate
+
+
+def test_simsiam_term_admits_collapse_and_shares_no_profile():
+    import torch.nn.functional as F
+
+    from ssl_props.profile import profile_loss
+
+    def simsiam(p, z):
+        return -F.cosine_similarity(p, z.detach(), dim=-1).mean()
+
+    prof = profile_loss(simsiam, graphs=[spec(3, 2, 4), spec(2, 3, 3)], starts=8, dynamics=False)
+    assert all(g.collapse_admitted for g in prof.graphs)
+    assert prof.shares == [] and set(prof.differs) == {"vicreg_spectral", "simclr_graph", "barlow_twins_graph"}
+    assert "the loss alone admits collapse" in prof.render()
