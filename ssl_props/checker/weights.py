@@ -44,6 +44,17 @@ def affine_weights(info: LossInfo, a: torch.Tensor, b: torch.Tensor) -> list[str
     return out
 
 
+_AFFINE: dict[tuple[str, int], list[str]] = {}
+
+
+def _weights_of(info: LossInfo, first: tuple[torch.Tensor, torch.Tensor]) -> list[str]:
+    """:func:`affine_weights`, cached per loss and input (the identification inputs are fixed)."""
+    key = (info.name, id(info.fn) ^ hash(tuple(first[0].shape)) ^ hash(float(first[0].sum())))
+    if key not in _AFFINE:
+        _AFFINE[key] = affine_weights(info, *first)
+    return _AFFINE[key]
+
+
 def fit_weights(info: LossInfo, mine: Sequence[float], inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
                 tols: Sequence[float]) -> dict[str, Any] | None:
     """``{"name", "params", "factor"}`` when the values ``mine`` at ``inputs`` are a re-weighting of ``info``'s
@@ -51,7 +62,7 @@ def fit_weights(info: LossInfo, mine: Sequence[float], inputs: Sequence[tuple[to
     registry's defaults."""
     if len(inputs) < 4:
         return None
-    names = affine_weights(info, *inputs[0])
+    names = _weights_of(info, inputs[0])
     if not names:
         return None
     zero = {k: 0.0 for k in names}
@@ -91,6 +102,8 @@ def weighted_matches(candidates: Sequence[LossInfo], fn: Callable[[torch.Tensor,
         return []
     out = []
     for info in candidates:
+        if not _weights_of(info, inputs[0]):  # no weight parameter: no tolerance to compute
+            continue
         try:
             tols = [tol(info, a, b) for a, b in inputs]
         except Exception:  # noqa: BLE001 - a candidate undefined on these shapes
