@@ -170,3 +170,24 @@ def test_the_headline_tells_a_detaching_loss_from_the_same_loss_without_its_deta
                for h in heads["with_sg"]), heads
     assert any("as written, the loss does not detach its target" in h and "collapses to one direction" in h
                for h in heads["without_sg"]), heads
+
+
+def test_l2_term_with_an_inner_detach_is_checked_not_failed():
+    """Issue 20: ½ mean‖p − sg(z)‖² was FAILED on Tian Thm 2 / Terver Lemma 4.3 / Prop 3.2 because the no-stop-gradient
+    mode could not remove the inner detach. Now that mode differentiates through it, and the theorems pass; a loss whose
+    target cannot be reached (torch.no_grad inside) gets those verdicts as measurements, never a fail."""
+    def l2_detached(p, z):
+        return 0.5 * (p - z.detach()).square().sum(-1).mean()
+
+    def l2_no_grad_target(p, z):
+        with torch.no_grad():
+            t = z * 1.0
+        return 0.5 * (p - t).square().sum(-1).mean()
+
+    prof = profile_loss(l2_detached, graphs=[], dynamics_config=CFG, compare=False)
+    thm2 = by(prof, "tian2021.thm2", "no_stop_gradient") + by(prof, "terver2025.lem4.3")
+    assert prof.passed and thm2 and all(v.status == "pass" for v in thm2 if v.assumptions_hold), prof.render()
+    assert any(v.status == "pass" for v in thm2)
+    blocked = profile_loss(l2_no_grad_target, graphs=[], dynamics_config=CFG, compare=False)
+    assert blocked.passed, blocked.render()
+    assert all(v.status == "measured" for v in by(blocked, "tian2021.thm2", "no_stop_gradient") + by(blocked, "terver2025.lem4.3"))

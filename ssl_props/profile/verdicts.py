@@ -200,8 +200,10 @@ def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l
         ok = meas is not None and meas[0] < thr < meas[1]
         out.append(_v("wang2021.thm1", "directions with σ² < 1/(4η) − 1 survive weight decay (measured threshold interval)",
                       "stop_gradient", l2, why, ok, {"survivors": sg.survivors, "interval": meas}, thr))
+        full_ran, full_how = _no_sg_ran(results["no_stop_gradient"]) if "no_stop_gradient" in results else (True, "")
         out.append(_v("terver2025.prop3.2", "the stop-gradient update field is not a gradient field (non-zero loop integral)",
-                      "stop_gradient", l2, why, loop[0] > tol.SAFETY * (loop[1] + tol.sum_of_products(torch.float64, 64, 1.0)),
+                      "stop_gradient", l2 and full_ran,
+                      why if full_ran else f"the loop of the full gradient needs the target's gradient: {full_how}", loop[0] > tol.SAFETY * (loop[1] + tol.sum_of_products(torch.float64, 64, 1.0)),
                       {"sg_loop": loop[0], "gradient_loop": loop[1]}, "sg_loop > SAFETY·(gradient_loop + rounding)"))
     for mode, r in results.items():
         theorem, what = _MODE_RESULT[mode]
