@@ -60,7 +60,7 @@ class DynamicsConfig:
     seeds: int = 8
     beta: float = 1.0  # EMA rate (continuous time)
     init_noise: float = 0.1  # W, W_p = I + init_noise·N/√d: every mode starts above p₋
-    max_steps: int = 2200  # cap on the steps taken to keep the horizon cfg.lr·steps when the curvature cuts the step
+    max_steps: int = 1650  # cap (3·steps) on the steps taken to keep the horizon or resolve the spectrum
 
     def __post_init__(self) -> None:
         d = len(self.sigma2)
@@ -236,7 +236,10 @@ def train_seeds(fn: Callable, cfg: DynamicsConfig, mode: str, *, device=None, dt
             df = sec * lr * before.sqrt()  # ‖ΔF‖ = secant·‖Δθ‖, ‖Δθ‖ = lr·‖F_{t−1}‖ (+ the EMA target's move)
             # a kink: the step already cut SAFETY-fold in this episode, and ΔF did not shrink with it (a jump, not λ·Δθ)
             kink = (lr <= episode_lr / tol.SAFETY) & (df >= cut_df / 2)
-            over = (growing >= OSCILLATION_STEPS) & ~kink
+            # a scale-free loss (a cosine: curvature ∝ 1/‖p_i‖², unbounded where a sample's output passes near 0) is cut
+            # on the first growing overshoot; another must grow two steps in a row (a 2-cycle across a kink, e.g. a
+            # hinge, alternates growth and shrinkage and is left alone: smaller steps never end it)
+            over = (growing >= (OSCILLATION_STEPS if eta == 0 else OSCILLATION_STEPS + 1)) & ~kink
             new_lr = torch.minimum(lr, torch.maximum(STABILITY / sec.clamp_min(torch.finfo(dtype).tiny), lr / 2))
             episode_lr = torch.where(over & (lr >= lr_start), lr, episode_lr)  # an episode starts at the full step
             cut_df = torch.where(over, df, cut_df)

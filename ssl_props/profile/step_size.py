@@ -11,7 +11,8 @@ objective ``fn + η/2‖θ‖²`` in ``θ = (W, W_p)``). The profile takes ``lr 
   complex dominant pair, around which the norms oscillate), batched over seeds; ``J v`` by the central difference
   ``[F(θ + hv) − F(θ − hv)]/(2h)``, ``h = ε^{1/3}(1 + ‖θ‖)`` (error ``O(h²)``, rounding ``O(ε/h)``);
 * during the run, on a growing oscillation (``⟨F(θ_t), F(θ_{t−1})⟩ < 0`` and ``‖F(θ_t)‖ > ‖F(θ_{t−1})‖``: the
-  signature of ``|1 − lr μ| > 1``) the step is cut
+  signature of ``|1 − lr μ| > 1``; for a loss that is not scale-free, two steps in a row, since a 2-cycle across a
+  kink alternates growth and shrinkage) the step is cut
   to ``c`` over the secant ``‖F(θ_t) − F(θ_{t−1})‖/‖θ_t − θ_{t−1}‖ ≤ ‖J‖`` measured along that step (an unstable
   direction grows until it dominates the step, where the secant measures its ``|μ|``), by at most half per
   step; no further once the step is SAFETY-fold below where the cuts began and ``‖ΔF‖`` did not shrink with it
