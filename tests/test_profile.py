@@ -191,3 +191,25 @@ def test_l2_term_with_an_inner_detach_is_checked_not_failed():
     blocked = profile_loss(l2_no_grad_target, graphs=[], dynamics_config=CFG, compare=False)
     assert blocked.passed, blocked.render()
     assert all(v.status == "measured" for v in by(blocked, "tian2021.thm2", "no_stop_gradient") + by(blocked, "terver2025.lem4.3"))
+
+
+def test_reference_signatures_are_cached_on_disk_and_equal_fresh_ones(tmp_path, monkeypatch):
+    from ssl_props.profile import reference_cache
+
+    monkeypatch.setenv("SSL_PROPS_CACHE", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return profile_loss("simclr_graph", graphs=[aug(3, 2, 2)], starts=4, dynamics=False, compare=False).signature()
+
+    first = reference_cache.cached_signature("simclr_graph", "t", 4, "cpu", compute)
+    again = reference_cache.cached_signature("simclr_graph", "t", 4, "cpu", compute)
+    assert calls == [1] and again == first and list(tmp_path.glob("reference-simclr_graph-*.json"))
+    other = reference_cache.cached_signature("simclr_graph", "t", 5, "cpu", compute)  # another key: recomputed
+    assert calls == [1, 1] and other == first
+    for f in tmp_path.glob("*.json"):
+        f.write_text("{not json")
+    assert reference_cache.cached_signature("simclr_graph", "t", 4, "cpu", compute) == first and len(calls) == 3
+    monkeypatch.setenv("SSL_PROPS_CACHE", "off")
+    assert reference_cache.cache_dir() is None

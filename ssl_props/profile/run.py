@@ -21,6 +21,7 @@ from ssl_props.errors import InvalidArgument
 from ssl_props.profile.compare import SIGNATURE_FIELDS, compare_signatures, count_per_component, signature_of
 from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics
 from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
+from ssl_props.profile.reference_cache import cached_signature
 from ssl_props.profile.report import SCHEMA, render, to_dict
 from ssl_props.profile.sg_verdict import StopGradientVerdict, stop_gradient_verdict
 from ssl_props.profile.optimum import GraphOptimum, GraphSpec, default_graphs, optimise_on_graph
@@ -141,8 +142,9 @@ def _progress(total: int, enabled: bool | None):
 
 @functools.lru_cache(maxsize=16)
 def _reference_signature(name: str, sizes: str, starts: int, device: str) -> dict[str, dict[str, Any]]:
-    return profile_loss(name, sizes=sizes, starts=starts, dynamics=False, compare=False, device=device,
-                        progress=False).signature()
+    """A reference's signature on the default graphs (memoised, and cached on disk: profile/reference_cache.py)."""
+    return cached_signature(name, sizes, starts, device, lambda: profile_loss(
+        name, sizes=sizes, starts=starts, dynamics=False, compare=False, device=device, progress=False).signature())
 
 
 def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | None = None,
