@@ -60,3 +60,14 @@ def test_lightly_negative_cosine_detached_inside_needs_the_override(monkeypatch)
                         lambda self, func, types, args=(), kwargs=None: func(*args, **(kwargs or {})))
     mutant = run_dynamics(detached_inside, CFG, "no_stop_gradient")
     assert mutant.rank > real.rank and mutant.target_gradient.startswith("none")
+
+
+def test_lightly_vicreg_dynamics_do_not_diverge_and_never_raise():
+    """lightly's VICRegLoss (hinge variance term, λ_max ≈ 120 at the start): the step from the measured curvature
+    keeps every mode finite; a budget too short for its time scale is reported per mode, not raised."""
+    loss = lightly_loss.VICRegLoss()
+    cfg = DynamicsConfig(seeds=2, steps=200, max_steps=400)
+    for mode in ("stop_gradient", "no_stop_gradient"):
+        r = run_dynamics(lambda a, b: loss(a, b), cfg, mode, predictor="identity")
+        assert not r.diverged and r.batching == "vmap" and r.status, r.status
+        assert all(lr * lam <= 1.9 * (1 + 1e-12) for lr, lam in zip(r.lr, r.curvature)) and max(r.curvature) * cfg.lr > 2
