@@ -44,7 +44,7 @@ weight decay, whatever the target mode) and where the run's weight-decay contrac
 The headline contrast of the modes: :func:`~ssl_props.profile.sg_verdict.stop_gradient_verdict`.
 New fields of :class:`DynamicsResult`: ``spectrum, effective_rank, representation_spectrum,
 representation_effective_rank, rank, ranks, collapse, rank_threshold, spectrum_converged, scale_invariant,
-target_gradient, diverged, status, lr, curvature, horizon, steps``.
+target_gradient, diverged, status, lr, curvature, horizon, steps, norm_bound``.
 The seeds run in one ``torch.func.vmap`` of the loss (one backward); a loss vmap refuses runs seed by seed.
 """
 from __future__ import annotations
@@ -105,6 +105,8 @@ class DynamicsResult:
     curvature: list[float] = field(default_factory=list)  # per seed, λ̂ of the update field at the start
     horizon: float = float("nan")  # median over seeds of Σ lr_t (the time reached)
     steps: int = 0  # GD steps taken
+    norm_bound: float = float("nan")  # the bound ‖W_T‖/‖W_0‖ is compared with for `collapsed`: max over seeds of
+    # Π(1 − lr_t η)^{1/2} (with the fixed step of before: (1 − lr η)^{steps/2})
     W: torch.Tensor | None = field(default=None, repr=False)
     Wp: torch.Tensor | None = field(default=None, repr=False)
 
@@ -173,7 +175,7 @@ def run_dynamics(fn: Callable, cfg: DynamicsConfig, mode: str, *, device=None, p
         tr.trace, cm.spectrum, cm.effective_rank, cm.representation_spectrum, cm.representation_effective_rank,
         None if diverged else cm.rank, cm.ranks, "undetermined" if diverged else cm.collapse, cm.rank_threshold,
         cm.spectrum_converged and not diverged and not bool(tr.stalled.any()), scale_invariant, how, diverged, status, tr.lr_start.tolist(),
-        tr.curvature.tolist(), float(tr.horizon.median()), tr.steps, w, wp)
+        tr.curvature.tolist(), float(tr.horizon.median()), tr.steps, float(half.exp().max()), w, wp)
 
 
 def loop_integral(fn: Callable, cfg: DynamicsConfig, *, points: int = 64, radius: float = 0.1, device=None) -> tuple[float, float]:
