@@ -5,7 +5,7 @@
 PY := .venv/bin/python
 PROFILE ?= ci
 
-.PHONY: theorems test install bench docs report gpu soak mutate mutate-retry mutate-report conformance
+.PHONY: theorems test install bench docs report gpu soak mutate mutate-retry mutate-report conformance atlas
 
 theorems: .venv/.installed
 	$(PY) -m pytest theorems/ --hypothesis-profile=$(PROFILE)
@@ -42,6 +42,14 @@ conformance: .venv-conformance/.installed
 	$(CONF) -m pip install -q --no-deps solo-learn==1.0.2
 	$(CONF) -m pip install -q -e .
 	touch $@
+
+# The SSL loss atlas (issue 23, long: ~1 min per loss per core): every registered, lightly and solo-learn loss
+# through `ssl-props check` and `ssl-props profile`, written to docs/atlas.md, docs/atlas.json, docs/atlas/*.png.
+# Results are cached in .atlas-cache/ (keyed by the loss's source, the versions, the project's sources): a rerun
+# with nothing changed takes seconds. ATLAS_ARGS: e.g. `--only simclr`, `--jobs 2`, `--timeout 300`.
+ATLAS_ARGS ?= --jobs 2
+atlas: .venv-conformance/.installed
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(CONF) -m ssl_props atlas $(ATLAS_ARGS)
 
 docs: .venv/.installed
 	$(PY) -m ssl_props list --format markdown > docs/theorems.md

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ssl_props {list,check,report,profile}`` (also installed as ``ssl-props``).
+"""Command line: ``python -m ssl_props {list,check,report,profile,atlas}`` (also installed as ``ssl-props``).
 
 Exit codes: 0 success, 1 a check failed, 2 usage or input error (one line on stderr, no traceback).
 """
@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ssl_props.profile.command import add_profile_parser  # light: imports torch-free argparse code only
 
     add_profile_parser(sub)
+    from ssl_props.atlas.command import add_atlas_parser  # light: argparse only
+
+    add_atlas_parser(sub)
     return p
 
 
