@@ -182,7 +182,7 @@ def dynamics_verdicts(results: dict[str, DynamicsResult], cfg: DynamicsConfig, l
             out.append(_v(th, "without stop-gradient, ‖W‖ → 0 (collapse)", "no_stop_gradient", l2 and ran,
                           why if ran else f"the no-stop-gradient mode could not be run for this loss: {how}",
                           r.collapsed and not _diverged(r), {"collapsed": r.collapsed, "norm_ratio_max": max(r.norm_ratio)}, True,
-                          (1 - cfg.lr * cfg.eta) ** (cfg.steps / 2)))
+                          getattr(r, "norm_bound", None)))
     sg = results.get("stop_gradient")
     if sg is not None and not _diverged(sg):
         out.append(_v("tian2021.thm3", "W_p and F = W X Wᵀ align: the relative commutator decays", "stop_gradient", l2, why,
