@@ -87,12 +87,15 @@ ENTRIES: tuple[Entry, ...] = (
           failures={"check_mixed_precision": ("defect", "under autocast(float16) `z[idx] = whitening(...)` writes a "
                                                         "half tensor into a float32 buffer")},
           note="views concatenated (2n, d); sizes fixed by the constructor"),
-    Entry(L, "lightly.loss:LeJEPALoss", ("--views", "kw:local_proj,global_proj:0"),
-          note="keyword-only (V, N, D) views; SIGReg's 1024 slices"),
-    Entry(L, "lightly.loss:VISRegLoss", ("--views", "kw:local_proj,global_proj:0"), note="as LeJEPA"),
+    Entry(L, "lightly.loss:LeJEPALoss", ("--views", "kw:local_proj,global_proj:0", "--fixed-seed", "0"),
+          note="keyword-only (V, N, D) views; SIGReg's 1024 random slices (torch's generator, reseeded)"),
+    Entry(L, "lightly.loss:VISRegLoss", ("--views", "kw:local_proj,global_proj:0", "--fixed-seed", "0", "--xfail",
+                                         "check_gradient_matches_finite_differences=the stop-gradient on the std (VISReg, Eq. 2: shape decoupled from scale)"),
+          note="as LeJEPA: random slices"),
     Entry(L, "lightly.loss:KoLeoLoss", ("--views", "single", "--family", "sample-contrastive"),
           note="a one-batch regulariser, added per view as DINOv2 does"),
-    Entry(L, "lightly.loss:SIGReg", ("--views", "single"), note="LeJEPA's sketched isotropic Gaussian regulariser"),
+    Entry(L, "lightly.loss:SIGReg", ("--views", "single", "--fixed-seed", "0"),
+          note="LeJEPA's sketched isotropic Gaussian regulariser (random slices)"),
     Entry(L, "lightly.loss.vicreg_loss:variance_loss", ("--views", "single", "--collapse-elsewhere",
                                                         "VICReg's covariance term prevents dimensional collapse"),
           note="VICReg's variance term alone: eps is a constant, never a view"),
@@ -145,7 +148,7 @@ ENTRIES: tuple[Entry, ...] = (
                                           "--arg", "local_view_grids=grid(2,2)*2"),
           note="(global, local-grid) feature pairs with their grids; the 2×2 local grids hold the global vector"),
     Entry(L, "lightly.loss:LeWMLoss", ("--views", "kw:predicted+embeddings,target:1", "--teacher", "target",
-                                       "--teacher-detached"),
+                                       "--teacher-detached", "--fixed-seed", "0"),
           note="(B, T, D) predicted and target frames, SIGReg on the embeddings (here the predictions' frames)"),
     Entry(L, "lightly.loss.lewm_loss:latent_prediction_loss", ("--views", "kw:predicted,target:1", "--teacher",
                                                                "target", "--teacher-detached"),
@@ -159,9 +162,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(L, "lightly.loss.visreg_loss:visreg_scale_loss", ("--views", "single", "--collapse-elsewhere",
                                                             "VISReg's shape term prevents dimensional collapse"),
           note="VISReg's scale term"),
-    Entry(L, "lightly.loss.visreg_loss:visreg_shape_loss", ("--views", "single", "--arg", "num_slices=64"),
-          note="VISReg's sliced-Wasserstein shape term; num_slices is required"),
-    Entry(L, "lightly.loss.regularizer.dse:DSERegularizer", ("--views", "single:0", "--xfail",
+    Entry(L, "lightly.loss.visreg_loss:visreg_shape_loss", ("--views", "single", "--arg", "num_slices=64",
+                                                            "--fixed-seed", "0", "--xfail",
+                                                            "check_gradient_matches_finite_differences=the stop-gradient on the std (VISReg, Eq. 2: shape decoupled from scale)"),
+          note="VISReg's sliced-Wasserstein shape term: random slices from torch's generator; num_slices is required"),
+    Entry(L, "lightly.loss.regularizer.dse:DSERegularizer", ("--views", "single:0", "--fixed-seed", "0", "--xfail",
+                                                             "check_batch_permutation_invariance=k-means starts from "
+                                                             "randomly indexed tokens: under a fixed seed the index picks "
+                                                             "another token once the batch is permuted", "--xfail",
                                                              "check_gradient_matches_finite_differences=the k-means "
                                                              "cluster assignments carry no gradient"),
           note="dense structure regulariser on (B, N, D) tokens: one image of N tokens"),
@@ -269,7 +277,8 @@ def render(rows: list[tuple[Entry, dict]]) -> str:
            "`--teacher NAME` the detached teacher (`--teacher-detached`: the training loop detaches it), "
            "`--crops G,L[:PACK]` multi-crop, `--arg NAME=VALUE|builder` extra arguments (prototypes "
            "`unit(8,D)`, a queue `unit(16,D).T`, masks), `--input-range LO,HI` scores in their domain, "
-           "`--collapse-elsewhere` a term whose collapse is prevented by another, `--xfail CHECK=REASON`.", ""]
+           "`--collapse-elsewhere` a term whose collapse is prevented by another, `--fixed-seed N` a loss that "
+           "draws random slices (torch's generator reseeded before every call), `--xfail CHECK=REASON`.", ""]
     for lib in (L, S):
         out += [f"## {lib}", "", "| loss | command | verdict | behaves like | what it is |", "|---|---|---|---|---|"]
         for entry, doc in rows:

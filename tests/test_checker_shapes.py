@@ -314,3 +314,16 @@ def test_detect_convention_is_the_api_for_other_tools():
         assert conv.label() == label and torch.allclose(conv.call(fn, z[0], z[1]), vicreg(z[0], z[1]))
     with pytest.raises(InvalidArgument, match="--reduce mean"):
         detect_convention(per_sample)
+
+
+def test_a_loss_drawing_random_slices_is_reported_then_run_with_a_fixed_seed():
+    def sliced(x):  # a sliced-Wasserstein distance to N(0, 1), fresh random directions at every call
+        s = torch.randn(x.shape[1], 16, dtype=x.dtype)
+        p = (x - x.mean(0)) @ (s / s.norm(dim=0))
+        q = torch.distributions.Normal(0.0, 1.0).icdf(torch.arange(1, x.shape[0] + 1) / (x.shape[0] + 1.0))
+        return (p.sort(0).values - q.to(x.dtype)[:, None]).square().mean()
+
+    random = check_loss(sliced, views="single", identify_loss=False, max_examples=FAST)
+    assert [r.check for r in random.results] == ["check_preflight"] and "--fixed-seed" in random.results[0].message
+    seeded = check_loss(sliced, views="single", fixed_seed=0, max_examples=FAST, identify_loss=False)
+    assert seeded["check_gradient_matches_finite_differences"].status == "passed", seeded.render()

@@ -159,7 +159,8 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                views: str | None = None, strict: bool = False, theory: bool = False, teacher: str | None = None,
                teacher_detached: bool = False, crops: str | tuple | None = None, args: dict[str, Any] | None = None,
                reduce: str | None = None, input_range: str | Sequence[float] | None = None,
-               collapse_elsewhere: str | bool | None = None, state: Sequence[str] = ()) -> CheckReport:
+               collapse_elsewhere: str | bool | None = None, state: Sequence[str] = (),
+               fixed_seed: int | None = None) -> CheckReport:
     """Run the battery of checks on ``fn(z1, z2) -> scalar`` (or ``fn(p, z)``) and return a report.
 
     Args:
@@ -196,6 +197,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
         collapse_elsewhere: declare that collapse is prevented outside this term (a reason, or True): the
             collapse checks that fail are xfailed with it, those that pass stay passed.
         state: tensors of the loss object that must change across calls (a centre, a queue).
+        fixed_seed: reseed torch's global generator before every call (a loss that draws at random).
         strict: warnings (failures on inputs outside the formula's domain) fail the report.
         theory: also add the verdicts of :func:`ssl_props.profile_loss` (``theory:<theorem>@<where>``).
         distributed: ``k ≥ 2`` also runs ``fn`` in k CPU processes (gloo) on shards and compares loss and
@@ -211,7 +213,7 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
                          needs_stop_gradient=needs_stop_gradient, device=device, max_examples=max_examples,
                          examples=examples, seed=seed, shapes=shapes, dtype=dtype, views=views, teacher=teacher,
                          teacher_detached=teacher_detached, crops=crops, args=args, reduce=reduce,
-                         input_range=input_range)
+                         input_range=input_range, fixed_seed=fixed_seed)
     if state:
         from dataclasses import replace as _replace
 

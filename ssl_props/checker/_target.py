@@ -187,7 +187,7 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
                 dtype: str | torch.dtype | None = None, views: str | None = None,
                 preflight: bool = True, teacher: str | None = None, teacher_detached: bool = False,
                 crops: str | tuple | None = None, args: dict[str, Any] | None = None, reduce: str | None = None,
-                input_range: str | Sequence[float] | None = None) -> LossTarget:
+                input_range: str | Sequence[float] | None = None, fixed_seed: int | None = None) -> LossTarget:
     """Validate the user's arguments and build the :class:`LossTarget` (raises :class:`InvalidArgument`).
 
     ``shapes=(batch, dim)`` (either may be None) pins what the loss accepts; ``dtype`` is the working
@@ -219,7 +219,8 @@ def make_target(fn: object, *, like: str | None = None, params: dict[str, Any] |
         raise InvalidArgument("teacher_detached (--teacher-detached) needs the teacher's argument: --teacher NAME")
     calling = Calling(views=convention, teacher=teacher, teacher_detached=bool(teacher_detached), crops=crop_counts,
                       pack=pack if crops is not None and (":" in str(crops) or isinstance(crops, tuple)) else None,
-                      args=tuple((args or {}).items()), reduce=reduce, input_range=parse_range(input_range))
+                      args=tuple((args or {}).items()), reduce=reduce, input_range=parse_range(input_range),
+                      fixed_seed=fixed_seed)
     info = None
     if like is not None:
         try:

@@ -47,11 +47,12 @@ class Calling:
     args: tuple[tuple[str, Any], ...] = ()  # --arg NAME=VALUE
     reduce: str | None = None  # --reduce mean|sum
     input_range: tuple[float, float] | None = None  # --input-range LO,HI
+    fixed_seed: int | None = None  # --fixed-seed N
 
     def apply(self, conv: Convention, pack: str | None = None) -> Convention:
         return conv.with_(teacher_detached=self.teacher_detached and conv.teacher, crops=self.crops,
                           pack=pack or self.pack or "list", args=self.args, reduce=self.reduce,
-                          input_range=self.input_range)
+                          input_range=self.input_range, fixed_seed=self.fixed_seed)
 
 
 def _two_slots(s: Slots, free: list[str], axes: Sequence[int | None]) -> list[Convention]:
@@ -346,6 +347,9 @@ def run_preflight(fn: Callable, *, views: Convention | None = None, dtype: torch
             return Preflight(diagnosis=ambiguous)
         if conv is None:
             continue
+        random = _draws_at_random(fn, conv, dt, shapes[0], device)
+        if random:
+            return Preflight(diagnosis=random)
         works = dt == dtype or not probe(fn, conv, dtype, shapes[:1], device).errors
         if dt == torch.float64 and dtype != torch.float64 and not works:
             return Preflight(diagnosis=_diagnose([probe(fn, conv, dtype, shapes, device)], shapes, dtype, True, None))
@@ -358,6 +362,21 @@ def run_preflight(fn: Callable, *, views: Convention | None = None, dtype: torch
             pf.notes.append(f"called as {conv.views_label()} (detected; --views {conv.views_label()} pins it)")
         return _with_state(fn, pf, shapes[0], device)
     return Preflight(diagnosis=_diagnose(first, shapes, dtype, calling.views is not None, read_slots(fn)))
+
+
+def _draws_at_random(fn: Callable, conv: Convention, dtype: torch.dtype, shape: tuple[int, int],
+                     device: torch.device) -> str | None:
+    """The diagnosis for a loss whose two calls on one input (each on a fresh copy) differ beyond rounding."""
+    if conv.fixed_seed is not None:
+        return None
+    a, b = _draw(*shape, 77, dtype, device)
+    with torch.no_grad():
+        v1, v2 = (float(torch.as_tensor(conv.call(_copy(fn), a, b)).reshape(()).double()) for _ in range(2))
+    if not _differs(v1, v2, dtype, shape[0] * shape[1]):
+        return None
+    return (f"the loss gives different values on the same input (L = {v1:.6g}, then {v2:.6g}): it draws at random "
+            f"(random slices or directions, a permutation, dropout), so no property can be checked on it; pass "
+            f"--fixed-seed N to reseed torch's generator before every call (API fixed_seed=N)")
 
 
 def detect_convention(fn: Callable, *, dtype: torch.dtype = torch.float64,

@@ -64,6 +64,8 @@ def add_check_arguments(pc: argparse.ArgumentParser) -> None:
     pc.add_argument("--reduce", choices=("mean", "sum"), default=None, help="reduce a per-sample result")
     pc.add_argument("--input-range", default=None, metavar="LO,HI",
                     help="map every view entry into (LO, HI) (cosines: -1,1) instead of drawing outside the domain")
+    pc.add_argument("--fixed-seed", type=int, default=None, metavar="N",
+                    help="reseed torch's generator before every call (a loss drawing random slices or permutations)")
     pc.add_argument("--xfail", action="append", default=[], metavar="CHECK=REASON",
                     help="declare a check that fails by design: an id (check_prefers_spread(collapse=complete)), a name "
                          "or a pattern (check_prefers_spread*); reported xfailed per variant (a pass where every "
@@ -252,7 +254,8 @@ def run_check_command(args: argparse.Namespace) -> int:
                             crops=getattr(args, "crops", None), args=extra or None, reduce=getattr(args, "reduce", None),
                             input_range=getattr(args, "input_range", None),
                             collapse_elsewhere=getattr(args, "collapse_elsewhere", None),
-                            state=tuple(getattr(args, "state", []) or ()), family=getattr(args, "family", None))
+                            state=tuple(getattr(args, "state", []) or ()), family=getattr(args, "family", None),
+                            fixed_seed=getattr(args, "fixed_seed", None))
     except InvalidArgument as e:
         raise _usage_error(str(e)) from None
     print(report.render(args.format))

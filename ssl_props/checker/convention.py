@@ -35,6 +35,8 @@ Declared shapes on top of a convention (flags of ``ssl-props check``, fields her
 * ``--arg NAME=VALUE`` (``args``): an extra argument: a constant (``eps=1e-4``) or a tensor the checker
   builds (``queue=unit(D,16)``, ``labels=randint(3,B)``; :mod:`ssl_props.checker.builders`).
 * ``--reduce mean|sum`` (``reduce``): reduces a per-sample result.
+* ``--fixed-seed N`` (``fixed_seed``): torch's global generator is reseeded with N before every call, so a
+  loss that draws at random (sliced projections) gives the same value on the same input.
 * ``--input-range LO,HI`` (``input_range``): every view entry is mapped into (LO, HI) by
   ``mid + half·tanh((x − mid)/half)`` before the call (scores that are cosines, probabilities): the
   drawn inputs are restricted instead of a failure being reported outside the loss's domain.
@@ -95,6 +97,7 @@ class Convention:
     reduce: str | None = None  # mean | sum applied to a non-scalar result
     input_range: tuple[float, float] | None = None
     unsqueeze: int | None = None  # stacked/cat: each view unsqueezed at this axis first (stacked:1:0 → (1, 2, B, D))
+    fixed_seed: int | None = None  # torch's global generator reseeded before every call (a loss drawing at random)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def label(self) -> str:
@@ -115,7 +118,9 @@ class Convention:
         if self.reduce:
             out += f" --reduce {self.reduce}"
         if self.input_range:
-            out += f" --input-range {self.input_range[0]:g},{self.input_range[1]:g}"
+            out += f" --input-range={self.input_range[0]:g},{self.input_range[1]:g}"
+        if self.fixed_seed is not None:
+            out += f" --fixed-seed {self.fixed_seed}"
         return out
 
     def views_label(self) -> str:
@@ -157,6 +162,13 @@ class Convention:
 
     def call(self, fn: Callable[..., Any], a: torch.Tensor, b: torch.Tensor) -> Any:
         """The loss on the views ``a`` (z1: student, prediction) and ``b`` (z2: teacher, target)."""
+        if self.fixed_seed is not None:  # the loss's random draws (slices, permutations) the same at every call
+            with torch.random.fork_rng(devices=[a.device] if a.device.type == "cuda" else []):
+                torch.manual_seed(self.fixed_seed)
+                return self._call(fn, a, b)
+        return self._call(fn, a, b)
+
+    def _call(self, fn: Callable[..., Any], a: torch.Tensor, b: torch.Tensor) -> Any:
         if self.input_range is not None:
             a, b = _map_range(a, *self.input_range), _map_range(b, *self.input_range)
         if self.teacher_detached:
