@@ -64,12 +64,19 @@ def _rank_cell(g) -> str:
     return f"{g.rank}/{g.full_rank} ({g.collapse}){seen}"
 
 
+def _optima_cell(g) -> str:
+    at = f"{g.starts_at_optimum}/{g.starts} starts at f*"
+    if getattr(g, "continuum", False):
+        return f"a continuum of minimisers ({at})"
+    return f"{g.distinct_optima} distinct up to relabelling, {at}"
+
+
 def _graph_rows(p) -> list[list[str]]:
     rows = []
     for g in p.graphs:
         sv = ", ".join(f"{s:.3g}" for s in g.singular_values)
         cert = getattr(g, "certificate", "")
-        rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", f"{g.distinct_optima} distinct, {g.starts_at_optimum}/{g.starts} starts at f*",
+        rows.append([g.graph, f"{g.loss:.6g} ± {g.loss_spread:.2g}", _optima_cell(g),
                      _rank_cell(g), f"[{sv}]" + ("" if g.rank_threshold is None else f" > {g.rank_threshold:.2g}"),
                      str(g.positives_coincide), str(g.laplacian_subspace), str(g.probe_recovers), str(g.rotation_invariant),
                      g.batching.split(" (")[0], cert])
