@@ -90,7 +90,8 @@ def _share(graphs: list[dict], field: str) -> str:
 def _graphs(r: dict | None) -> dict[str, Any]:
     if not r or r.get("outcome") != "ok":
         r = r or {"outcome": "not run", "line": "not run"}
-        line = r["line"] if r["outcome"] in ("not run", "timed out") else f"{r['outcome']}: {r['line']}"
+        line = r["line"] if r["outcome"] in ("not run", "timed out") else (
+            f"stopped: {r['line']}" if r["outcome"] == "usage error" else f"{r['outcome']}: {r['line']}")
         return {"outcome": r["outcome"], "line": "profile " + line if not line.startswith("profile") else line}
     graphs = r["doc"]["graphs"]
     admitted = [_short(g["graph"]) for g in graphs if g.get("collapse_admitted")]
@@ -98,8 +99,12 @@ def _graphs(r: dict | None) -> dict[str, Any]:
     collapse = ("undetermined (no certified optimum)" if not determined else
                 f"yes, every graph ({len(admitted)}/{len(graphs)})" if len(admitted) == len(graphs) else
                 f"on {len(admitted)}/{len(graphs)}: " + "; ".join(admitted) if admitted else f"no (0/{len(graphs)})")
-    sides = {side: [f"{_rank(g)} ({_short(g['graph'])})" for g in graphs if graph_side(g["graph"]) == side]
-             for side in ("below", "above")}
+    sides = {}
+    for side in ("below", "above"):
+        on = [g for g in graphs if graph_side(g["graph"]) == side]
+        ranks = [_rank(g) for g in on]
+        sides[side] = ([f"{ranks[0]} (every graph)"] if len(on) > 1 and len(set(ranks)) == 1 and not ranks[0][0].isdigit()
+                       else [f"{r} ({_short(g['graph'])})" for r, g in zip(ranks, on)])
     return {"outcome": "ok", "form": r["doc"].get("form"), "collapse_admitted": collapse,
             "rank_below": "; ".join(sides["below"]) or "—", "rank_above": "; ".join(sides["above"]) or "—",
             "laplacian_subspace": _share(graphs, "laplacian_subspace"),
@@ -158,7 +163,7 @@ def status_of(row: dict) -> dict[str, str]:
             cells = g[f].split("; ") if g[f] != "—" else []
             if not cells:
                 out[k] = "none:—"
-            elif all(x.startswith("collapse") for x in cells):
+            elif all(x.startswith("collapse admitted") for x in cells):
                 out[k] = "bad:collapse"
             elif any(x.startswith("undetermined") for x in cells):
                 out[k] = "none:?"
