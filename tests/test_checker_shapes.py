@@ -277,6 +277,11 @@ def test_identification_fits_term_weights_and_refuses_other_terms():
                for m in matches), matches
     matches, closest = identify(lambda a, b: vicreg(a, b) + 0.3 * (a - b).abs().sum() / a.shape[0])  # an L1 term
     assert not any(m["name"] == "vicreg" for m in matches), matches
+    simclr = LOSSES["simclr"].fn  # a temperature off the registry's grid (0.1, 0.5, ...): fitted alone
+    matches, _ = identify(lambda a, b: simclr(a, b, temperature=0.3))
+    assert {"name": "simclr", "params": {"temperature": 0.3}, "factor": 1.0, "fitted": "temperature"} in matches
+    matches, _ = identify(lambda a, b: simclr(a, b, temperature=0.3) + 0.01 * (a - b).abs().mean())
+    assert not any(m["name"] == "simclr" for m in matches), matches
 
 
 # ---------------------------------------------------------------- masks built by --arg (solo-learn's manual SimCLR)

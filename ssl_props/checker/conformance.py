@@ -23,7 +23,7 @@ from ssl_props.checker._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, L
                                        loss_scale, precision_ratio, run_property, evaluate, rounding_noise,
                                        value_and_grads, value_tol)
 from ssl_props.checker.checks import WELL_POSED, source, symmetry_defects
-from ssl_props.checker.weights import weighted_matches
+from ssl_props.checker.weights import fit_scalar, scalar_parameters, weighted_matches
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
 REFERENCE_INPUTS = tuple(Case(n, d, kind, scale, seed, view) for seed, (n, d, kind, scale, view) in enumerate((
@@ -225,6 +225,7 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
         return [], None
     predictor = signature == PREDICTOR_SIGNATURE
     exact, scaled, closest = [], [], (math.inf, None)
+    near: dict[str, float] = {}
     for info in LOSSES.values():
         if (info.signature == PREDICTOR_SIGNATURE) != predictor:
             continue
@@ -245,12 +246,17 @@ def identify(fn: Callable, signature: tuple[str, str] = ("z1", "z2"),
                 if all(abs(m - c * v) <= abs(c) * t + t for m, v, t in zip(mine, vals, tols)):
                     scaled.append({"name": info.name, "params": params, "factor": c})
             rel = max(abs(m - v) / max(abs(v), 1e-300) for m, v in zip(mine, vals))
+            near[info.name] = min(near.get(info.name, math.inf), rel)
             if rel < closest[0]:
                 closest = (rel, {"name": info.name, "params": params, "max_relative_difference": rel})
     named = {m["name"] for m in exact + scaled}
+    mapped = getattr(getattr(fn, "convention", None), "mapped", lambda t: t)
     weighted = weighted_matches([i for i in LOSSES.values() if i.name not in named and
                                  (i.signature == PREDICTOR_SIGNATURE) == predictor], fn, _weight_inputs(device),
-                                _weight_tol(fn))
+                                _weight_tol(fn), mapped)
+    if not (exact or scaled or weighted):  # a temperature (or σ) off the grid: fitted for the nearest few
+        weighted = _scalar_matches(fn, [n for n in sorted(near, key=near.__getitem__)[:3] if near[n] < 1.0],
+                                   device, mapped)
     # a nearest candidate is only worth naming when it is close: beyond CLOSE_ENOUGH relative difference
     # (a wrong constant, a missing term) it says nothing about what was meant
     return exact + scaled + weighted, (closest[1] if closest[0] <= CLOSE_ENOUGH and not weighted else None)
@@ -265,6 +271,32 @@ _WEIGHT_CASES = tuple(Case(n, d, seed=10 + i, view=v) for i, (n, d, v) in enumer
 def _weight_inputs(device: torch.device | str | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     inputs = [c.build(device) for c in _WEIGHT_CASES]
     return inputs
+
+
+def _scalar_matches(fn: Callable, names: list[str], device: torch.device | str | None,
+                    mapped: Callable) -> list[dict[str, Any]]:
+    raw = _weight_inputs(device)[:5]
+    try:
+        with torch.no_grad():
+            mine = [float(fn(a, b)) for a, b in raw]
+    except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
+        return []
+    inputs = [(mapped(a), mapped(b)) for a, b in raw]
+
+    def tol(info: LossInfo, a: torch.Tensor, b: torch.Tensor, params: dict[str, Any]) -> float:
+        cand = lambda x, y: info.fn(x, y, **params)  # noqa: E731
+        r, ga, gb = value_and_grads(cand, a, b)
+        return value_tolerance(r, a, b, ga, gb, loss_scale(cand, a, b)) * precision_ratio(fn)
+
+    out = []
+    for name in names:
+        info = LOSSES[name]
+        for p in scalar_parameters(info, *inputs[0]):
+            m = fit_scalar(info, p, mine, inputs, tol)
+            if m:
+                out.append(m)
+                break
+    return out
 
 
 def _weight_tol(fn: Callable) -> Callable:

@@ -11,6 +11,11 @@ squares, ``y ≈ α T_0 + Σ w_i T_i`` (``α`` dropped when ``T_0 ≡ 0``), with
 unknowns; the fit is a match only when every residual is within the value tolerance of its case, so a
 loss outside the span of the terms is never matched. The reported parameters are ``w_i / α`` (the
 overall factor is ``α``), printed at 6 significant digits.
+
+A parameter that is not a weight (a temperature) is fitted alone by :func:`fit_scalar` for the few
+registered losses whose grid already comes within a factor 2: a scan over ``[p/20, 20 p]`` on a log
+grid, a golden-section refinement of the squared relative residuals, and the same acceptance rule (every
+residual within its case's value tolerance at the fitted value).
 """
 from __future__ import annotations
 
@@ -91,15 +96,62 @@ def fit_weights(info: LossInfo, mine: Sequence[float], inputs: Sequence[tuple[to
     return {"name": info.name, "params": params, "factor": float(f"{alpha:.6g}"), "fitted": "weights"}
 
 
+def fit_scalar(info: LossInfo, name: str, mine: Sequence[float], inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
+               tol: Callable[[LossInfo, torch.Tensor, torch.Tensor, dict[str, Any]], float]) -> dict[str, Any] | None:
+    """``{"name", "params": {name: value}, "factor": 1}`` when one value of the non-weight parameter ``name``
+    reproduces ``mine`` at every input within its tolerance (module docstring), else ``None``."""
+    p0 = float(info.defaults[name])
+
+    def cost(log_t: float) -> float:
+        try:
+            vals = [_value(info, {name: math.exp(log_t)}, a, b) for a, b in inputs]
+        except Exception:  # noqa: BLE001 - outside the parameter's domain
+            return math.inf
+        c = sum(((m - v) / (abs(m) + 1e-12)) ** 2 for m, v in zip(mine, vals))
+        return c if math.isfinite(c) else math.inf
+
+    grid = [math.log(p0) + k * math.log(20.0) / 12 for k in range(-12, 13)]
+    costs = [cost(g) for g in grid]
+    i = min(range(len(grid)), key=costs.__getitem__)
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    r = (math.sqrt(5) - 1) / 2
+    for _ in range(40):  # golden section on log t: the bracket shrinks by 0.618 per step, 40 steps ≈ 1e-8
+        x1, x2 = hi - r * (hi - lo), lo + r * (hi - lo)
+        if cost(x1) <= cost(x2):
+            hi = x2
+        else:
+            lo = x1
+    for digits in (4, 6, 10):  # the shortest printed value that still fits
+        t = float(f"{math.exp((lo + hi) / 2):.{digits}g}")
+        try:
+            ok = all(abs(m - _value(info, {name: t}, a, b)) <= tol(info, a, b, {name: t})
+                     for m, (a, b) in zip(mine, inputs))
+        except Exception:  # noqa: BLE001 - outside the parameter's domain
+            return None
+        if ok:
+            return {"name": info.name, "params": {name: t}, "factor": 1.0, "fitted": name}
+    return None
+
+
+def scalar_parameters(info: LossInfo, a: torch.Tensor, b: torch.Tensor) -> list[str]:
+    """Positive float parameters that are not term weights and not an ``eps`` (a temperature, a σ)."""
+    weights = set(_weights_of(info, (a, b)))
+    return [k for k, v in info.defaults.items() if isinstance(v, float) and not isinstance(v, bool) and v > 0
+            and k not in weights and "eps" not in k.lower()]
+
+
 def weighted_matches(candidates: Sequence[LossInfo], fn: Callable[[torch.Tensor, torch.Tensor], Any],
                      inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
-                     tol: Callable[[LossInfo, torch.Tensor, torch.Tensor], float]) -> list[dict[str, Any]]:
-    """:func:`fit_weights` over ``candidates`` (the values of ``fn`` computed once)."""
+                     tol: Callable[[LossInfo, torch.Tensor, torch.Tensor], float],
+                     mapped: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> list[dict[str, Any]]:
+    """:func:`fit_weights` over ``candidates`` (the values of ``fn`` computed once; the candidates see the
+    inputs ``mapped`` as the loss does, e.g. into its ``--input-range``)."""
     try:
         with torch.no_grad():
             mine = [float(fn(a, b)) for a, b in inputs]
     except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
         return []
+    inputs = [(mapped(a), mapped(b)) for a, b in inputs]
     out = []
     for info in candidates:
         if not _weights_of(info, inputs[0]):  # no weight parameter: no tolerance to compute
