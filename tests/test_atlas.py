@@ -108,6 +108,8 @@ def test_entries_cover_registry_and_script():
     real = real_entries()
     assert {e.source for e in real} == {"lightly", "solo-learn"} and len({e.key for e in reg + real}) == len(reg + real)
     assert [e.key for e in select(reg + real, "ntxent")] == ["lightly:lightly.loss:NTXentLoss"]
+    assert [e.key for e in select(reg + real, "ssl-props:simclr_sq, lightly:*:NTXent*")] == [
+        "ssl-props:simclr_sq", "lightly:lightly.loss:NTXentLoss"]
 
 
 def test_cache_key_follows_entry_sources_and_limit(monkeypatch):

@@ -23,7 +23,7 @@ def add_atlas_parser(sub) -> argparse.ArgumentParser:
     pa = sub.add_parser("atlas", help="check and profile every registered, lightly and solo-learn loss: docs/atlas.md")
     pa.add_argument("--out", default=None, metavar="DIR",
                     help="write DIR/atlas.md, DIR/atlas.json, DIR/atlas/*.png (default docs; with --only: print only)")
-    pa.add_argument("--only", default=None, metavar="PATTERN", help="only losses whose key contains PATTERN (or matches it)")
+    pa.add_argument("--only", default=None, metavar="PATTERN", help="only losses whose key contains PATTERN or matches it as a glob (comma-separated: several)")
     pa.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (0: in this process)")
     pa.add_argument("--timeout", type=float, default=240.0, metavar="S", help="time limit per loss (check + profile)")
     pa.add_argument("--cache", default=None, metavar="DIR", help="result cache (default .atlas-cache in the repository)")

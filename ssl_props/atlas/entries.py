@@ -123,8 +123,9 @@ def all_entries() -> list[AtlasEntry]:
 
 
 def select(entries: list[AtlasEntry], only: str | None) -> list[AtlasEntry]:
-    """The entries whose key contains ``only`` (case-insensitive), or matches it as a glob pattern."""
+    """The entries whose key contains one of the comma-separated patterns of ``only`` (case-insensitive), or
+    matches it as a glob pattern."""
     if not only:
         return list(entries)
-    pat = only.lower()
-    return [e for e in entries if pat in e.key.lower() or fnmatch.fnmatchcase(e.key.lower(), pat)]
+    pats = [p.strip().lower() for p in only.split(",") if p.strip()]
+    return [e for e in entries if any(p in e.key.lower() or fnmatch.fnmatchcase(e.key.lower(), p) for p in pats)]

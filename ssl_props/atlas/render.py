@@ -90,6 +90,20 @@ def _summary(rows: list[dict]) -> list[str]:
             f"collapse of the linear dynamics for {sg}."]
 
 
+def _reproduce(rows: list[dict]) -> list[str]:
+    """The commands of the page, in the convention of docs/contributing.md (run by tests/test_doc_commands.py)."""
+    counts = {"total": len(rows), **{s: sum(r["source"] == s for r in rows) for s, _ in SOURCES}}
+    return ["## Reproduce", "",
+            "`make atlas` (the conformance environment, `--jobs 2`) regenerates the page; a loss's row alone, printed:",
+            "", "```bash", "$ make atlas  # long", "$ ssl-props atlas --only ssl-props:simclr  # long: ~1 min per loss",
+            "```", "", "The rows are in `docs/atlas.json`; `--only` takes a substring or a glob of the keys:", "",
+            "```console",
+            "$ python -c \"import json; d = json.load(open('docs/atlas.json')); print(d['schema'], d['count'])\"",
+            f"ssl-props/atlas/v1 {counts}",
+            "$ ssl-props atlas --only no-such-loss  # exit 2",
+            "ssl-props: error: no loss matches --only 'no-such-loss'; keys look like ...", "```", ""]
+
+
 def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -> str:
     """The page: what it is, the summary, the figures, the columns, one table per source."""
     out = ["# The SSL loss atlas", "",
@@ -127,6 +141,7 @@ def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -
             "- **stop-gradient**: the profile's stop-gradient verdict (the rank the linear dynamics reach without a "
             "stop-gradient, with one, with an EMA target), for the losses the dynamics run on.",
             "- **time**: seconds of check + profile for this loss (not compared by the conformance test).", ""]
+    out += _reproduce(rows)
     for source, title in SOURCES:
         part = [r for r in rows if r["source"] == source]
         if not part:
