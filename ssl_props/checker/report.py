@@ -12,7 +12,9 @@ JSON schema ``ssl-props/check-report/v1`` (stable: fields are only ever added, u
       "strict": false,                     # warnings count as failures (--strict)
       "counts": {"passed": 14, "failed": 0, "skipped": 1, "xfailed": 0, "xpassed": 0, "warning": 1},
       "notes": ["stateful: C change across calls ..."],   # what the pre-flight found (convention, dtype, state)
-      "behaves_like": [{"name": "simclr", "params": {...}, "factor": 1.0}],   # exact (factor 1) or scaled matches
+                                           # and the checks the loss's shape drops, with the reason
+      "behaves_like": [{"name": "simclr", "params": {...}, "factor": 1.0}],   # exact (factor 1) or scaled matches;
+                                           # "fitted": "weights" | PARAM when the params were fitted (issue 21)
       "closest": {"name": "dcl", "params": {...}, "max_relative_difference": 0.12} | null,  # nearest non-match
       "results": [
         {"check": "check_view_symmetry",   # test id: function name plus keyword variants
