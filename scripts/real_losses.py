@@ -47,7 +47,13 @@ class Entry:
 
 
 def _quote(flag: str) -> str:
-    return f"'{flag}'" if any(ch in flag for ch in " ()*;") else flag
+    """The flag as a POSIX shell word (single quotes, double quotes when it holds an apostrophe)."""
+    if not any(ch in flag for ch in " ()*;'\"$`"):
+        return flag
+    if "'" not in flag:
+        return f"'{flag}'"
+    return '"' + "".join("\\" + ch if ch in '"$`\\' else ch for ch in flag) + '"'
+
 
 
 L, S = "lightly", "solo-learn"

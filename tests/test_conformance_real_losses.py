@@ -92,3 +92,12 @@ def test_solo_target_loads_the_module_file_when_the_package_does_not_import(monk
     fn = load_target("solo.losses.vicreg:vicreg_loss_func")
     assert callable(fn) and fn.__name__ == "vicreg_loss_func"
     assert package_imports or fn.__module__ == "_ssl_props_file_solo_losses_vicreg", fn.__module__
+
+
+def test_every_documented_command_is_a_valid_shell_line():
+    import shlex
+
+    script = _script()
+    for e in script.ENTRIES:
+        words = shlex.split(e.command())
+        assert words[:3] == ["ssl-props", "check", e.target] and words[3:] == list(e.flags), e.command()
