@@ -327,11 +327,11 @@ def check_stop_gradient(target: LossTarget) -> str:
         a, b = case.build(target.device)
         _, ga, gb = value_and_grads(target, a, b)
         if gb is not None and bool(gb.abs().sum() > 0):
-            declare = (" ; if the training loop detaches it (the teacher run under torch.no_grad()), declare it: "
+            declare = ("; if the training loop detaches it (the teacher run under torch.no_grad()), declare it: "
                        "--teacher-detached" if target.convention.teacher else "")
             raise PropertyViolation(f"gradient reaches the target {z_name} (max |∂L/∂{z_name}| = "
                                     f"{float(gb.abs().max()):.3g}): the stop-gradient is missing ({z_name}.detach())"
-                                    + declare.replace(" ;", ";"))
+                                    + declare)
         if ga is None or not bool(ga.abs().sum() > 0):
             raise PropertyViolation(f"no gradient reaches the prediction {p_name}: the stop-gradient is on the wrong "
                                     f"branch")
