@@ -70,22 +70,24 @@ def bench_starts(a, dev) -> None:
     print(f"fallback cost: batched (loop fallback) / batched (vmap): {ratio_text(ratios(t['batched (loop fallback)'], t['batched (vmap)']))}")
 
 
-def reference_trajectory(cfg: DynamicsConfig, steps: int, dev) -> torch.Tensor:
-    """Euler on Lemma 1's closed-form field (SimSiam: W_a = W, learned predictor) with the GD step."""
+def reference_trajectory(cfg: DynamicsConfig, steps: int, dev, lr: torch.Tensor) -> torch.Tensor:
+    """Euler on Lemma 1's closed-form field (SimSiam: W_a = W, learned predictor) with the GD step of each seed
+    (``lr``: the profile's start step min(cfg.lr, 1.9/λ̂) per seed, constant over these steps for the L2 loss)."""
     d = len(cfg.sigma2)
     w, wp = _init(cfg, d, torch.float64, dev)
     X = torch.eye(d, dtype=torch.float64, device=dev).expand(cfg.seeds, d, d)
     Xp = torch.diag(torch.tensor(cfg.sigma2, dtype=torch.float64, device=dev)).expand(cfg.seeds, d, d)
+    h = lr.to(dev).reshape(-1, 1, 1)
     for _ in range(steps):
         dw, dwp, _ = byol_field(LinearState(w, wp, w), X, Xp, eta=cfg.eta, beta=None)
-        w, wp = w + cfg.lr * dw, wp + cfg.lr * dwp
+        w, wp = w + h * dw, wp + h * dwp
     return w
 
 
 def bench_seeds(a, dev) -> None:
     cfg = DynamicsConfig(seeds=a.seeds)
     steps = a.steps
-    ref = reference_trajectory(cfg, steps, dev)
+    ref = reference_trajectory(cfg, steps, dev, train_seeds(l2, cfg, "stop_gradient", device=dev, steps=steps).lr_start)
     res: dict[str, torch.Tensor] = {}
     sides = {
         "per-seed loop": lambda: res.__setitem__("per-seed loop", train_seeds(l2, cfg, "stop_gradient", device=dev, batched=False, steps=steps)[0]),

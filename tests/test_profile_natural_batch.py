@@ -90,3 +90,21 @@ def test_simsiam_term_admits_collapse_and_shares_no_profile():
     assert all(g.collapse_admitted for g in prof.graphs)
     assert prof.shares == [] and set(prof.differs) == {"vicreg_spectral", "simclr_graph", "barlow_twins_graph"}
     assert "the loss alone admits collapse" in prof.render()
+
+
+def test_a_list_convention_loss_gets_all_views_at_once():
+    """A loss taking a list of views (EMP-SSL/FroSSL style) is profiled in its own convention: on V = 3 it receives
+    the three views in one call, and its value equals the same loss written for two views on V = 2."""
+    from ssl_props.profile import profile_loss
+
+    calls: list[int] = []
+
+    def centroid_loss(views):
+        calls.append(len(views))
+        zs = torch.stack(views)
+        zs = torch.nn.functional.normalize(zs, dim=-1)
+        return -(zs.mean(0).norm(dim=-1)).mean() + 0.1 * torch.logsumexp(zs[0] @ zs[0].T, dim=-1).mean()
+
+    prof = profile_loss(centroid_loss, graphs=[spec(2, 3, 3), spec(3, 2, 4)], starts=4, dynamics=False, compare=False)
+    assert 3 in calls and 2 in calls  # V = 3 in one call, V = 2 as a pair of views
+    assert prof.graphs[0].batching == "vmap"  # the list call batches over starts like any other

@@ -20,6 +20,7 @@ from ssl_props.device import resolve_device, threads_for
 from ssl_props.errors import InvalidArgument
 from ssl_props.profile.compare import SIGNATURE_FIELDS, compare_signatures, count_per_component, signature_of
 from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics
+from ssl_props.profile.feeding import feeding_for
 from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
 from ssl_props.profile.reference_cache import cached_signature
 from ssl_props.profile.report import SCHEMA, render, to_dict
@@ -126,11 +127,22 @@ def _resolve(fn: Any, params: dict[str, Any], form: str | None, views: Any = Non
     if form == "predictor" and views is None:  # fn(p, z): the predictor output first, the target second
         return bound, name, form, None, dict(params), None
     conv = _convention(bound, views, shapes, dev or torch.device("cpu"), name)
-    if conv.kind != "pair" or conv.axis is not None:  # adapt once: the dynamics and the graphs call fn(a, b)
-        plain = bound
-        bound = functools.update_wrapper(lambda a, b: conv.call(plain, a, b), plain) if hasattr(plain, "__name__") else (
-            lambda a, b: conv.call(plain, a, b))
     return bound, name, form, None, dict(params), conv
+
+
+def _plain(conv: Any) -> bool:
+    """No convention, or plain ``fn(z1, z2)``."""
+    from ssl_props.checker.calling import PAIR
+
+    return conv is None or conv == PAIR
+
+
+def _two_views(fn: Callable, conv: Any) -> Callable:
+    """``fn`` called as ``f(a, b)`` on two views whatever its convention (the dynamics and the probes)."""
+    if _plain(conv):
+        return fn
+    adapted = lambda a, b: conv.call(fn, a, b)  # noqa: E731
+    return functools.update_wrapper(adapted, fn) if hasattr(fn, "__name__") else adapted
 
 
 def _progress(total: int, enabled: bool | None):
@@ -178,12 +190,12 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
     specs = graphs if graphs is not None else default_graphs(device=dev, sizes=sizes)
     largest = max([starts * s.g.shape[0] * max(s.k, 1) for s in specs] + [1])
     with threads_for(largest):
-        call, name, form, ref, params, _ = _resolve(fn, params, form, views, shapes, dev)
-        return _profile(call, name, form, ref, params, dev, specs, graphs is not None, sizes, starts, seed, dynamics,
+        raw, name, form, ref, params, conv = _resolve(fn, params, form, views, shapes, dev)
+        return _profile(raw, conv, name, form, ref, params, dev, specs, graphs is not None, sizes, starts, seed, dynamics,
                         dynamics_config or DynamicsConfig(), modes, compare, progress)
 
 
-def _profile(call: Callable, name: str, form: str, ref: Reference | None, params: dict[str, Any], dev: torch.device,
+def _profile(raw: Callable, conv: Any, name: str, form: str, ref: Reference | None, params: dict[str, Any], dev: torch.device,
              specs: list[GraphSpec], custom_graphs: bool, sizes: str, starts: int, seed: int, dynamics: bool | None,
              cfg: DynamicsConfig, modes: tuple[str, ...], compare: bool | tuple[str, ...], progress: bool | None) -> Profile:
     dynamics = form != "graph" if dynamics is None else dynamics
@@ -192,12 +204,15 @@ def _profile(call: Callable, name: str, form: str, ref: Reference | None, params
     refs = tuple(REFERENCES) if compare is True else tuple(compare or ())
     bar = _progress(len(specs) + (len(modes) + 1 if dynamics else 0) + len(refs), progress)
     prof = Profile(name, form, params, ref.name if ref else None, str(dev), [], [])
+    call = _two_views(raw, conv)
     pair = (lambda p, z: call(p, z.detach())) if form == "predictor" else call  # a target gets no gradient on graphs
     try:
         t0 = time.perf_counter()
         for spec in specs:
             bar.set_postfix_str(spec.name[:32])
-            opt = optimise_on_graph(pair, spec, form="graph" if form == "graph" else "pair", starts=starts, seed=seed)
+            how = {} if _plain(conv) or form != "pair" else {"feeding": feeding_for(spec.g, convention=conv)}
+            opt = optimise_on_graph(raw if how else pair, spec, form="graph" if form == "graph" else "pair", starts=starts,
+                                    seed=seed, **how)
             count_per_component(opt, spec)
             prof.graphs.append(opt)
             prof.verdicts += graph_verdicts(spec, opt, ref, params)
