@@ -170,3 +170,16 @@ def test_partial_variants_have_keyword_ids():
 
     assert check_id(functools.partial(checks.check_finite_gradients, kind="collapsed")) == \
         "check_finite_gradients(kind=collapsed)"
+
+
+def test_like_reads_the_registered_design_choices():
+    """SwAV's codes carry no gradient by design (LossInfo.expected_failures): check_loss(like="swav") settles that
+    check as xfailed without the caller declaring it; without the registry's declaration the same check fails."""
+    from ssl_props.checker import check_loss
+    from ssl_props.losses import LOSSES
+
+    declared = check_loss(LOSSES["swav"].fn, like="swav", max_examples=4)
+    assert declared.passed
+    assert [r.status for r in declared.results if r.check.startswith("check_gradient_matches_finite_differences")] == ["xfailed"]
+    plain = check_loss(LOSSES["swav"].fn, max_examples=4)
+    assert any(r.check.startswith("check_gradient_matches_finite_differences") and r.status == "failed" for r in plain.results)

@@ -148,6 +148,17 @@ def _run_check(target: LossTarget, check: Callable, expected_failures: dict[str,
     return CheckResult(cid, status, message, counterexample, _source(check), time.perf_counter() - t0)
 
 
+def _registered_expected_failures(like: str | None) -> dict[str, str]:
+    """``LossInfo.expected_failures`` of the registered loss ``like`` names: design choices its paper makes
+    (declared once in the registry, so ``check_loss(fn, like=NAME)`` needs no ``expected_failures``)."""
+    if not like:
+        return {}
+    from ssl_props.losses import LOSSES
+
+    info = LOSSES.get(like)
+    return {k: f"registered design choice: {v}" for k, v in (getattr(info, "expected_failures", None) or {}).items()}
+
+
 def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | None = None,
                checks: Sequence[str] | None = None, device: str | torch.device | None = None,
                max_examples: int | None = None, *, family: str | None = None,
@@ -219,10 +230,12 @@ def check_loss(fn: Callable, like: str | None = None, params: dict[str, Any] | N
 
         target = _replace(target, declared_state=tuple(state))
     expected = dict(expected_failures or {})
-    lenient: frozenset[str] = frozenset()
+    registered = _registered_expected_failures(like)  # the registry's declared design choices (e.g. SwAV's codes)
+    expected.update({k: v for k, v in registered.items() if k not in expected})
+    lenient: frozenset[str] = frozenset(registered) - frozenset(expected_failures or {})
     if collapse_elsewhere:
         why = collapse_elsewhere if isinstance(collapse_elsewhere, str) else _decl.COLLAPSE_ELSEWHERE
-        lenient = frozenset(k for k in _decl.COLLAPSE_CHECKS if k not in expected)
+        lenient |= frozenset(k for k in _decl.COLLAPSE_CHECKS if k not in expected)
         expected.update({k: f"declared: {why}" for k in lenient})
     if isinstance(distributed, bool) or not isinstance(distributed, int) or distributed < 0 or distributed == 1:
         raise InvalidArgument(f"distributed must be 0 (off) or a world size >= 2, got distributed={distributed!r}")
