@@ -58,11 +58,11 @@ def test_row_cells_from_fake_results():
                               "choices: `check_a`")
     assert cells["like"] == "2 × simclr(temperature=0.1)"
     assert cells["collapse"] == "on 1/4: N'=3, K=1"
-    assert cells["below"] == "collapse admitted (N'=3, K=1); 2 of 2 (N'=4, K=2)"
-    assert cells["above"] == "1 of 2 (N'=3, K=4)"
+    assert cells["below"] == "collapse admitted (N'=3, K=1); rank 2 = spectral (N'=4, K=2)"
+    assert cells["above"] == "rank 1, spectral 2 (N'=3, K=4)"
     assert cells["lap"] == "partly (2/3): not on N'=3, K=4"
     assert cells["rot"] == "yes (4/4)"
-    assert cells["sg"] == "differs: no-SG rank 1, SG rank 3, EMA rank 3 of 4"
+    assert cells["sg"] == "stop-gradient matters: no-SG rank 1, SG rank 3, EMA rank 3 of 4"
     assert cells["time"] == "3 s"
     assert row["status"]["check"] == "bad:defect" and row["status"]["above"] == "partial:lower"
     same = build_row(ENTRY, _result(), "1.6.0")

@@ -25,7 +25,7 @@ def add_atlas_parser(sub) -> argparse.ArgumentParser:
                     help="write DIR/atlas.md, DIR/atlas.json, DIR/atlas/*.png (default docs; with --only: print only)")
     pa.add_argument("--only", default=None, metavar="PATTERN", help="only losses whose key contains PATTERN or matches it as a glob (comma-separated: several)")
     pa.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (0: in this process)")
-    pa.add_argument("--timeout", type=float, default=240.0, metavar="S", help="time limit per loss (check + profile)")
+    pa.add_argument("--timeout", type=float, default=300.0, metavar="S", help="time limit per loss (check + profile)")
     pa.add_argument("--cache", default=None, metavar="DIR", help="result cache (default .atlas-cache in the repository)")
     pa.add_argument("--no-cache", action="store_true", help="run every loss again (the cache is still written)")
     pa.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -33,7 +33,7 @@ def add_atlas_parser(sub) -> argparse.ArgumentParser:
     return pa
 
 
-def build_atlas(entries, *, jobs: int = 1, timeout: float | None = 240.0, cache_dir=None, refresh: bool = False,
+def build_atlas(entries, *, jobs: int = 1, timeout: float | None = 300.0, cache_dir=None, refresh: bool = False,
                 progress: bool | None = None) -> tuple[list[dict], dict]:
     """``(rows, run)``: every entry run (or read from the cache) and turned into a row."""
     from ssl_props.atlas.cache import DEFAULT_CACHE, ResultCache, package_versions

@@ -16,8 +16,9 @@ COLUMNS = (("check", "check"), ("identified", "identified"), ("collapse", "colla
            ("below", "rank\nK < N'−1"), ("above", "rank\nK > N'−1"), ("laplacian", "Laplacian\nsubspace"),
            ("rotation", "Z → ZQ\ninvariant"), ("stop-gradient", "stop-\ngradient"))
 COLOURS = {"good": "#a6dba0", "partial": "#fdb863", "bad": "#e66101", "design": "#92c5de", "none": "#e0e0e0"}
-LEGEND = {"good": "holds / passes", "partial": "partly / lower rank / matters", "bad": "fails / defect / collapse",
-          "design": "declared design choice", "none": "not determined / not run"}
+LEGEND = {"good": "holds / passes / full rank", "partial": "partly or not / lower rank / stop-gradient matters",
+          "bad": "defect / unexplained failure / collapse is a minimiser", "design": "passes with declared design choices",
+          "none": "not determined / not run"}
 FLOOR = 1e-8  # singular values below FLOOR·σ_1 are drawn at FLOOR (numerically zero: the optimum's rank threshold)
 
 
@@ -54,9 +55,9 @@ def heatmap(rows: list[dict], path: Path) -> Path:
     ax.tick_params(which="minor", length=0)
     for y in [i - 0.5 for i in range(1, len(rows)) if rows[i]["source"] != rows[i - 1]["source"]]:
         ax.axhline(y, color="black", linewidth=1.2)
-    fig.legend(handles=[Patch(color=COLOURS[c], label=LEGEND[c]) for c in cats], loc="lower center", ncol=3,
+    fig.legend(handles=[Patch(color=COLOURS[c], label=LEGEND[c]) for c in cats], loc="lower center", ncol=2,
                fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.5 / height, 1, 1))
+    fig.tight_layout(rect=(0, 0.7 / height, 1, 1))
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return path
@@ -117,12 +118,20 @@ def spectra(rows: list[dict], path: Path) -> Path | None:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel("σ_i / σ_1", fontsize=8)
         ax.tick_params(labelsize=7)
+        note = "\n".join(f"{why}: {', '.join(n[:4])}" + (f" (+{len(n) - 4})" if len(n) > 4 else "")
+                         for why, n in left.items())
         if groups:
             ax.legend(fontsize=6, loc="lower left", frameon=False)
-        if left:
-            ax.text(0.99, 0.99, "\n".join(f"{why}: {', '.join(n[:4])}" + (f" (+{len(n) - 4})" if len(n) > 4 else "")
-                                          for why, n in left.items()),
-                    transform=ax.transAxes, ha="right", va="top", fontsize=6, color="dimgray")
+            if note:
+                ax.text(0.99, 0.99, note, transform=ax.transAxes, ha="right", va="top", fontsize=6, color="dimgray")
+        else:  # nothing to draw: say why in the middle of the panel
+            ax.set_xticks([])
+            ax.set_yticks([], minor=True)
+            ax.set_yticks([])
+            ax.set_ylabel("")
+            ax.set_xlabel("")
+            ax.text(0.5, 0.5, "no certified spectrum to draw\n" + note, transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8, color="dimgray", wrap=True)
     for ax in list(axes.flat)[len(families):]:
         ax.axis("off")
     fig.suptitle(f"singular values of the certified optimum on {graph}\n(losses with equal spectra share a line; "

@@ -132,14 +132,17 @@ def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -
             "- **behaves like**: the registered loss (with fitted parameters and factor) the checker identifies.",
             "- **collapse admitted**: on how many relation graphs complete collapse is a global minimiser of the "
             "loss alone (then no rank is a property of the loss; only the training dynamics can prevent collapse).",
-            "- **rank, K < N'−1 / K > N'−1**: the rank of the certified optimum (of its full rank) on the "
-            "augmentation graphs of N' samples with K output dimensions below and above N' − 1 (a set when the "
-            "optimal starts reach several ranks); *undetermined* when no optimum is certified.",
+            "- **rank, K < N'−1 / K > N'−1**: the rank of the certified optimum on the augmentation graphs of N' "
+            "samples (V views each) with K output dimensions below and above N' − 1 (a set when the optimal "
+            "starts reach several ranks), next to *spectral* = min(K, N' − 1), the rank of the graph's spectral "
+            "embedding that the spectral references reach; *undetermined* when no optimum is certified (not "
+            "converged, or an infimum not attained).",
             "- **Laplacian subspace**: on how many graphs the optimum lies in the bottom eigenspace of the graph "
             "Laplacian; **Z → ZQ invariant**: on how many graphs the loss is unchanged by a rotation of the "
             "embedding.",
-            "- **stop-gradient**: the profile's stop-gradient verdict (the rank the linear dynamics reach without a "
-            "stop-gradient, with one, with an EMA target), for the losses the dynamics run on.",
+            "- **stop-gradient**: the profile's stop-gradient verdict: the rank the linear dynamics reach without a "
+            "stop-gradient (no-SG), with one (SG) and with an EMA target, of the embedding's dimension; *stop-gradient "
+            "matters* when no-SG and SG differ, *EMA differs* when only the EMA target does.",
             "- **time**: seconds of check + profile for this loss (not compared by the conformance test).", ""]
     out += _reproduce(rows)
     for source, title in SOURCES:

@@ -74,7 +74,7 @@ def _rank(g: dict) -> str:
         return "collapse admitted"
     ranks = sorted(int(k) for k in (g.get("rank_set") or {str(g.get("rank")): 1}))
     shown = str(ranks[0]) if len(ranks) == 1 else "{" + ", ".join(map(str, ranks)) + "}"
-    return f"{shown} of {g.get('full_rank')}"
+    return f"rank {shown} = spectral" if ranks == [g.get("full_rank")] else f"rank {shown}, spectral {g.get('full_rank')}"
 
 
 def _share(graphs: list[dict], field: str) -> str:
@@ -103,8 +103,8 @@ def _graphs(r: dict | None) -> dict[str, Any]:
     for side in ("below", "above"):
         on = [g for g in graphs if graph_side(g["graph"]) == side]
         ranks = [_rank(g) for g in on]
-        sides[side] = ([f"{ranks[0]} (every graph)"] if len(on) > 1 and len(set(ranks)) == 1 and not ranks[0][0].isdigit()
-                       else [f"{r} ({_short(g['graph'])})" for r, g in zip(ranks, on)])
+        sides[side] = ([f"{ranks[0]} on every graph"] if len(on) > 1 and len(set(ranks)) == 1 and not
+                       ranks[0].startswith("rank") else [f"{r} ({_short(g['graph'])})" for r, g in zip(ranks, on)])
     return {"outcome": "ok", "form": r["doc"].get("form"), "collapse_admitted": collapse,
             "rank_below": "; ".join(sides["below"]) or "—", "rank_above": "; ".join(sides["above"]) or "—",
             "laplacian_subspace": _share(graphs, "laplacian_subspace"),
@@ -126,8 +126,9 @@ def _stop_gradient(r: dict | None) -> dict[str, Any]:
         cell = f"no difference (rank {rank} of {dim} in every mode)"
         cat = "no difference"
     else:
-        cell = "differs: " + ", ".join(f"{names.get(m, m)} rank {k}" for m, k in ranks.items()) + f" of {dim}"
-        cat = "stop-gradient matters"
+        sg_matters = ranks.get("no_stop_gradient") != ranks.get("stop_gradient")
+        cat = "stop-gradient matters" if sg_matters else "EMA differs"
+        cell = f"{cat}: " + ", ".join(f"{names.get(m, m)} rank {k}" for m, k in ranks.items()) + f" of {dim}"
     return {"category": cat, "cell": cell, "verdict": sg.get("sentence"), "ranks": ranks, "dim": dim}
 
 
@@ -139,10 +140,19 @@ def family_of(entry: AtlasEntry, behaves_like: list[dict]) -> str:
     return LOSSES[name].family if name in LOSSES else "unidentified"
 
 
+def _rank_status(g: dict, side: str) -> str:
+    """``good:spectral`` when every optimal rank on the side's graphs is min(K, N' − 1), else lower / higher."""
+    pairs = [(int(r), d["full_rank"]) for d in g.get("_details", []) if graph_side(d["graph"]) == side
+             for r in (d.get("rank_set") or {str(d.get("rank")): 1})]
+    if any(r < f for r, f in pairs):
+        return "partial:lower"
+    return "good:spectral" if all(r == f for r, f in pairs) else "partial:higher"
+
+
 def status_of(row: dict) -> dict[str, str]:
     """Per property a category of the heat map: ``good``, ``partial``, ``bad``, ``design``, ``none`` (not
     determined / not applicable) and a short label."""
-    c, g, sg = row["check"], row["graphs"], row["stop_gradient"]
+    c, g, sg = row["check"], {**row["graphs"], "_details": row.get("graph_details", [])}, row["stop_gradient"]
     out: dict[str, str] = {}
     if c["outcome"] == "passed":
         out["check"] = "good:pass" if not c["declared"] else "design:pass*"
@@ -154,7 +164,7 @@ def status_of(row: dict) -> dict[str, str]:
     out["identified"] = "good:yes" if row["behaves_like"] else "none:no"
     if g["outcome"] != "ok":
         for k in ("collapse", "below", "above", "laplacian", "rotation"):
-            out[k] = "none:" + ("timeout" if g["outcome"] == "timed out" else "n/a" if g["outcome"] == "not run" else "error")
+            out[k] = "none:" + {"timed out": "timeout", "not run": "n/a", "usage error": "stopped"}.get(g["outcome"], "error")
     else:
         col = g["collapse_admitted"]
         out["collapse"] = ("none:?" if col.startswith("undetermined") else "good:no" if col.startswith("no")
@@ -168,13 +178,13 @@ def status_of(row: dict) -> dict[str, str]:
             elif any(x.startswith("undetermined") for x in cells):
                 out[k] = "none:?"
             else:
-                full = all(x.split(" (")[0].split(" of ")[0] == x.split(" (")[0].split(" of ")[-1] for x in cells)
-                out[k] = "good:full" if full else "partial:lower"
+                out[k] = _rank_status(g, k)
         for k, f in (("laplacian", "laplacian_subspace"), ("rotation", "rotation_invariant")):
             v = g[f]
-            out[k] = ("good:yes" if v.startswith("yes") else "bad:no" if v.startswith("no") else
+            out[k] = ("good:yes" if v.startswith("yes") else "partial:no" if v.startswith("no") else
                       "partial:" + v.split("(")[1].split(")")[0] if v.startswith("partly") else "none:?")
-    out["stop-gradient"] = {"no difference": "good:same", "stop-gradient matters": "partial:matters"}.get(
+    out["stop-gradient"] = {"no difference": "good:same", "stop-gradient matters": "partial:matters",
+                            "EMA differs": "partial:EMA differs"}.get(
         sg["category"], "none:—")
     return out
 

@@ -201,7 +201,7 @@ def profile_args(entry: AtlasEntry) -> tuple[list[str] | None, str]:
     if predictor:
         out.append("--predictor")
     if missing:
-        return None, "`ssl-props profile` takes no " + "; ".join(missing)
+        return None, "not run: `ssl-props profile` takes no " + "; ".join(missing)
     return out + tail, ""
 
 
