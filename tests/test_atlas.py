@@ -205,3 +205,18 @@ def test_figures_written(tmp_path):
     paths = write_figures(rows, tmp_path)
     assert [p.name for p in paths] == ["heatmap.png", "spectra.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_coverage_names_what_has_no_row(tmp_path, monkeypatch):
+    import ssl_props.atlas.coverage as cov
+
+    lib = tmp_path / "lightly" / "loss"
+    lib.mkdir(parents=True)
+    (lib / "__init__.py").write_text("from lightly.loss.a import FakeLoss, Whitening2d\nfrom lightly.loss.b import _p\n")
+    solo = tmp_path / "solo" / "losses"
+    solo.mkdir(parents=True)
+    (solo / "x.py").write_text("def x_loss_func(z1, z2):\n    pass\n\ndef _helper():\n    pass\n")
+    monkeypatch.setattr(cov, "_module_location", lambda m: {"lightly.loss": lib, "solo.losses": solo}[m])
+    assert cov.uncovered([ENTRY]) == {"lightly": ["Whitening2d"], "solo-learn": ["x_loss_func"]}
+    monkeypatch.setattr(cov, "_module_location", lambda m: None)
+    assert cov.uncovered([ENTRY]) == {"lightly": None, "solo-learn": None}

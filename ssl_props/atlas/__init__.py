@@ -8,6 +8,7 @@
 * :mod:`.rows`: a result as a row of verdicts (the deterministic fields the conformance test compares);
 * :mod:`.render`: ``docs/atlas.md`` and ``docs/atlas.json`` (schema ``ssl-props/atlas/v1``, docs/atlas-schema.md);
 * :mod:`.figures`: the heat map of verdicts and the optimum's singular values per family;
+* :mod:`.coverage`: the exports of lightly and solo-learn that have no row (read with :mod:`ast`);
 * :mod:`.command`: ``ssl-props atlas [--out DIR] [--only PATTERN] [--jobs N]``.
 
 A mechanism: it runs the two instruments through their command lines only and never imports

@@ -27,7 +27,7 @@ DEFAULT_CACHE = REPO_ROOT / ".atlas-cache"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: atlas modules that only present results: changing them does not invalidate a result
 PRESENTATION = ("atlas/render.py", "atlas/figures.py", "atlas/command.py", "atlas/pool.py", "atlas/rows.py",
-                "atlas/cache.py")
+                "atlas/cache.py", "atlas/coverage.py")
 DISTRIBUTIONS = ("torch", "lightly", "solo-learn", "ssl-props")
 
 

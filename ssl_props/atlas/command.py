@@ -83,11 +83,14 @@ def run_atlas_command(args: argparse.Namespace) -> int:
         _print_rows(rows)
         print(f"{len(rows)} losses in {run['wall_seconds']:.1f} s (--jobs {args.jobs}); nothing written (--out DIR writes)")
         return 0
+    from ssl_props.atlas.coverage import uncovered
+
     out = Path(args.out or "docs")
     figs = write_figures(rows, out / "atlas")
     rel = [str(p.relative_to(out)).replace(os.sep, "/") for p in figs]
-    (out / "atlas.md").write_text(render_markdown(rows, run, rel) + "\n")
-    (out / "atlas.json").write_text(render_json(rows, run, package_versions(), sources_hash()) + "\n")
+    missing = uncovered(all_entries())
+    (out / "atlas.md").write_text(render_markdown(rows, run, rel, missing) + "\n")
+    (out / "atlas.json").write_text(render_json(rows, run, package_versions(), sources_hash(), missing) + "\n")
     print(f"wrote {out / 'atlas.md'}, {out / 'atlas.json'} and {len(figs)} figures: {len(rows)} losses in "
           f"{run['wall_seconds']:.1f} s (--jobs {args.jobs})", file=sys.stderr)
     return 0

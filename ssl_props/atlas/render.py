@@ -104,7 +104,25 @@ def _reproduce(rows: list[dict]) -> list[str]:
             "ssl-props: error: no loss matches --only 'no-such-loss'; keys look like ...", "```", ""]
 
 
-def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -> str:
+def _coverage(uncovered: dict[str, list[str] | None] | None) -> list[str]:
+    if not uncovered:
+        return []
+    where = {"lightly": "`lightly.loss`'s exports", "solo-learn": "solo-learn's `solo/losses/*.py`"}
+    parts = []
+    for src, names in uncovered.items():
+        if names is None:
+            parts.append(f"{src} is not installed where this page was generated")
+        elif names:
+            parts.append(f"{where.get(src, src)} without a row: {', '.join(f'`{n}`' for n in names)}")
+        else:
+            parts.append(f"every name of {where.get(src, src)} has a row")
+    return ["Coverage (read from the installed sources): " + "; ".join(parts) + ". A name without a row has no "
+            "entry in `scripts/real_losses.py`: it is not a loss of embeddings (a layer, a utility, a container of "
+            "terms) or it is still to be added.", ""]
+
+
+def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str],
+                    uncovered: dict[str, list[str] | None] | None = None) -> str:
     """The page: what it is, the summary, the figures, the columns, one table per source."""
     out = ["# The SSL loss atlas", "",
            "Every SSL loss registered in ssl-props, every loss of lightly 1.6.0 that takes embeddings and every "
@@ -117,7 +135,7 @@ def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -
            "graph's ranks and singular values, are in [atlas.json](atlas.json) "
            "([schema](atlas-schema.md)); `tests/test_conformance_atlas.py` fails when this page disagrees with "
            "a fresh run.", ""]
-    out += _summary(rows) + [""]
+    out += _summary(rows) + [""] + _coverage(uncovered)
     out.append(f"Run: {run.get('wall_seconds', 0):.0f} s wall with `--jobs {run.get('jobs')}` (the losses' own times "
                f"add up to {sum((r.get('seconds') or {}).get('total', 0) or 0 for r in rows):.0f} s; "
                f"{sum(bool(r.get('cached')) for r in rows)} of {len(rows)} results from the cache, keyed by the "
@@ -158,9 +176,11 @@ def render_markdown(rows: list[dict], run: dict[str, Any], figures: list[str]) -
     return "\n".join(out)
 
 
-def render_json(rows: list[dict], run: dict[str, Any], versions: dict[str, Any], sources: str) -> str:
+def render_json(rows: list[dict], run: dict[str, Any], versions: dict[str, Any], sources: str,
+                uncovered: dict[str, list[str] | None] | None = None) -> str:
     """``docs/atlas.json``: the rows with everything they hold (docs/atlas-schema.md)."""
     doc = {"schema": SCHEMA, "generated_by": "ssl-props atlas", "versions": versions, "sources_hash": sources,
+           "uncovered": uncovered or {},
            "run": run, "count": {"total": len(rows), **{s: sum(r["source"] == s for r in rows) for s, _ in SOURCES}},
            "columns": list(HEADER), "rows": rows}
     return json.dumps(doc, indent=1, ensure_ascii=False)
