@@ -162,12 +162,10 @@ def test_time_limit_lands_through_except_exception(monkeypatch):
 
 
 def test_exceptions_and_usage_errors_become_one_line(monkeypatch):
-    import ssl_props.cli
-
     def boom(argv):
         raise RuntimeError("shape mismatch\nsecond line")
 
-    monkeypatch.setattr(ssl_props.cli, "main", boom)
+    monkeypatch.setattr(worker, "_cli_main", boom)
     res = worker.run_entry(ENTRY.to_spec(), timeout=None)
     assert res["check"]["outcome"] == "raised"
     assert res["check"]["line"].startswith("raised RuntimeError: shape mismatch (at test_atlas.py:")

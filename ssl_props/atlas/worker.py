@@ -49,7 +49,7 @@ def init_worker() -> None:
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
     import ssl_props.checker  # noqa: F401 - imported once per worker, not inside the first loss's time limit
-    import ssl_props.cli  # noqa: F401
+    import ssl_props.checker.cli  # noqa: F401
     import ssl_props.profile.run  # noqa: F401
 
 
@@ -82,15 +82,39 @@ def _one_line(e: BaseException) -> str:
     return f"{type(e).__name__}{': ' + msg if msg else ''}{where}"
 
 
+def _cli_main(argv: list[str]) -> int:
+    """``ssl-props check|profile ARGV`` as :func:`ssl_props.cli.main` runs them (the two commands' own parser
+    builders and entry points; exit 2 and one line on stderr for a usage error). Not through ``ssl_props.cli``
+    itself, which registers this package's command: that would be an import circle."""
+    import sys
+
+    from ssl_props.checker.cli import add_check_arguments, run_check_command
+    from ssl_props.errors import UsageError
+    from ssl_props.profile.command import add_profile_parser
+
+    root = argparse.ArgumentParser(prog="ssl-props")
+    sub = root.add_subparsers(dest="command", required=True)
+    add_check_arguments(sub.add_parser("check"))
+    sub.choices["check"].set_defaults(func=run_check_command)
+    add_profile_parser(sub)
+    try:
+        args = root.parse_args(argv)
+    except SystemExit as e:  # argparse printed its one-line usage error
+        return int(e.code or 0) and 2
+    try:
+        return int(args.func(args))
+    except UsageError as e:
+        print(f"ssl-props: error: {e}", file=sys.stderr)
+        return 2
+
+
 def _run_cli(argv: list[str]) -> dict[str, Any]:
     """``ssl-props ARGV`` in this process: ``{"outcome": "ok", "exit", "doc"}`` or an outcome with a ``line``."""
-    from ssl_props.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            code = main(argv)
+            code = _cli_main(argv)
     except AtlasTimeout:
         raise
     except BaseException as e:  # noqa: BLE001 - a loss's exception is the row's content, never the atlas's end
