@@ -68,6 +68,10 @@ def parse_markdown_rows(text: str) -> dict[str, list[str]]:
     return out
 
 
+_PROFILE_OUTCOME = {"ok": "ran", "usage error": "stopped (the profile's one line is in the row)",
+                    "not run": "not run (a flag of the check has no profile counterpart)"}
+
+
 def _summary(rows: list[dict]) -> list[str]:
     n = len(rows)
     by_source = {s: sum(r["source"] == s for r in rows) for s, _ in SOURCES}
@@ -85,9 +89,9 @@ def _summary(rows: list[dict]) -> list[str]:
     sg = sum(r["stop_gradient"]["category"] == "stop-gradient matters" for r in rows)
     return [f"**{n} losses**: " + ", ".join(f"{v} {s}" for s, v in by_source.items() if v) + ".",
             "Check: " + ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())) + ". "
-            "Profile: " + ", ".join(f"{v} {'ran' if k == 'ok' else k}" for k, v in sorted(prof.items())) + ". "
-            f"Complete collapse is a global minimiser on every graph for {admitted}; the stop-gradient changes the "
-            f"collapse of the linear dynamics for {sg}."]
+            "Profile: " + ", ".join(f"{v} {_PROFILE_OUTCOME.get(k, k)}" for k, v in sorted(prof.items())) + ". "
+            f"Complete collapse is a global minimiser on every graph for {admitted} losses; the stop-gradient "
+            f"(no-SG against SG) changes the rank the linear dynamics reach for {sg}."]
 
 
 def _reproduce(rows: list[dict]) -> list[str]:
