@@ -67,6 +67,12 @@ def test_row_cells_from_fake_results():
     assert row["status"]["check"] == "bad:defect" and row["status"]["above"] == "partial:lower"
     same = build_row(ENTRY, _result(), "1.6.0")
     assert row_cells(same)[10] == "no difference (rank 3 of 4 in every mode)"
+    res = _result()
+    res["profile"]["doc"]["stop_gradient_verdict"] = {"sentence": "no verdict", "differs": False, "dim": 4,
+                                                      "ranks": {"no_stop_gradient": None, "stop_gradient": 4, "ema": 4}}
+    row = build_row(ENTRY, res, "1.6.0")
+    assert row_cells(row)[10] == "undetermined: no-SG not counted; SG rank 4, EMA rank 4 of 4"
+    assert row["status"]["stop-gradient"] == "none:?"
 
 
 def test_failed_steps_say_what_failed():

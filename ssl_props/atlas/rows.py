@@ -121,6 +121,11 @@ def _stop_gradient(r: dict | None) -> dict[str, Any]:
         return {"category": "not measured", "cell": "—", "verdict": None, "why": why}
     ranks, dim = sg.get("ranks") or {}, sg.get("dim")
     names = {"no_stop_gradient": "no-SG", "stop_gradient": "SG", "ema": "EMA"}
+    uncounted = [names.get(m, m) for m, k in ranks.items() if k is None]
+    if uncounted:  # the profile counted no rank in some mode (not converged, no gradient to the target)
+        known = ", ".join(f"{names.get(m, m)} rank {k}" for m, k in ranks.items() if k is not None)
+        cell = f"undetermined: {', '.join(uncounted)} not counted" + (f"; {known} of {dim}" if known else "")
+        return {"category": "undetermined", "cell": cell, "verdict": sg.get("sentence"), "ranks": ranks, "dim": dim}
     if not sg.get("differs"):
         rank = next(iter(ranks.values()), None)
         cell = f"no difference (rank {rank} of {dim} in every mode)"
@@ -184,7 +189,7 @@ def status_of(row: dict) -> dict[str, str]:
             out[k] = ("good:yes" if v.startswith("yes") else "partial:no" if v.startswith("no") else
                       "partial:" + v.split("(")[1].split(")")[0] if v.startswith("partly") else "none:?")
     out["stop-gradient"] = {"no difference": "good:same", "stop-gradient matters": "partial:matters",
-                            "EMA differs": "partial:EMA differs"}.get(
+                            "EMA differs": "partial:EMA differs", "undetermined": "none:?"}.get(
         sg["category"], "none:—")
     return out
 
