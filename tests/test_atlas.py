@@ -224,3 +224,12 @@ def test_coverage_names_what_has_no_row(tmp_path, monkeypatch):
     assert cov.uncovered([ENTRY]) == {"lightly": ["Whitening2d"], "solo-learn": ["x_loss_func"]}
     monkeypatch.setattr(cov, "_module_location", lambda m: None)
     assert cov.uncovered([ENTRY]) == {"lightly": None, "solo-learn": None}
+
+
+def test_shown_command_is_the_argv_that_runs():
+    import shlex
+
+    entries = registered_entries() + real_entries()
+    bad = [e.key for e in entries if shlex.split(e.check_command())[:2] != ["ssl-props", "check"]
+           or shlex.split(e.check_command())[2:] != list(e.check_args)]
+    assert not bad, bad

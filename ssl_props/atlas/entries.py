@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +43,11 @@ class AtlasEntry:
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     note: str = ""
     registered: str | None = None  # the registered name (registry rows): the profile takes it by name
+    shown: str = ""  # the command as docs/real-losses.md prints it (scripts/real_losses.py's Entry.command())
 
     def check_command(self) -> str:
-        """The documented command, as a user types it."""
-        return " ".join(["ssl-props check", *(_quote(a) for a in self.check_args)])
+        """The documented command, as a user types it (a POSIX shell line)."""
+        return self.shown or " ".join(["ssl-props check", *(shlex.quote(a) for a in self.check_args)])
 
     def explain(self, check: str) -> tuple[str, str] | None:
         """``(defect | design, why)`` for a failing check id, when the entry explains it."""
@@ -59,17 +61,13 @@ class AtlasEntry:
         return {"key": self.key, "name": self.name, "source": self.source, "package": self.package,
                 "target": self.target, "check_args": list(self.check_args),
                 "failures": {k: list(v) for k, v in self.failures.items()}, "note": self.note,
-                "registered": self.registered}
+                "registered": self.registered, "shown": self.shown}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "AtlasEntry":
         return cls(spec["key"], spec["name"], spec["source"], spec["package"], spec["target"],
                    tuple(spec["check_args"]), {k: tuple(v) for k, v in spec["failures"].items()}, spec.get("note", ""),
-                   spec.get("registered"))
-
-
-def _quote(arg: str) -> str:
-    return f"'{arg}'" if any(ch in arg for ch in " ()*;'") and not arg.startswith("'") else arg
+                   spec.get("registered"), spec.get("shown", ""))
 
 
 def registered_entries() -> list[AtlasEntry]:
@@ -113,7 +111,7 @@ def real_entries(script: ModuleType | None = None) -> list[AtlasEntry]:
     for e in mod.ENTRIES:
         package = {"lightly": "lightly", "solo-learn": "solo-learn"}.get(e.library, e.library)
         out.append(AtlasEntry(f"{e.library}:{e.target}", e.target.split(":")[-1], e.library, package, e.target,
-                              (e.target, *e.flags), dict(e.failures), e.note))
+                              (e.target, *e.flags), dict(e.failures), e.note, shown=e.command()))
     return out
 
 
