@@ -213,3 +213,14 @@ def test_reference_signatures_are_cached_on_disk_and_equal_fresh_ones(tmp_path, 
     assert reference_cache.cached_signature("simclr_graph", "t", 4, "cpu", compute) == first and len(calls) == 3
     monkeypatch.setenv("SSL_PROPS_CACHE", "off")
     assert reference_cache.cache_dir() is None
+
+
+def test_a_graph_where_the_loss_is_undefined_is_reported_and_the_profile_goes_on():
+    """The registered TCR's log det by Cholesky fails at points of the N'=3, K=4 graph (K above the batch of 3):
+    that graph reads 'not evaluable' with the reason, the others are profiled (no exit 2 for a loss that is fine
+    elsewhere)."""
+    prof = profile_loss("tcr", graphs=[aug(3, 2, 4), aug(4, 2, 2)], dynamics=False, compare=False)
+    first, second = prof.graphs
+    assert first.status == "not evaluable" and "LinAlgError" in first.certificate and first.rank is None
+    assert second.status != "not evaluable"
+    assert "not evaluable on aug 3x2 K=4" in prof.render()

@@ -311,10 +311,13 @@ def _rotation(obj: GraphObjective, out: GraphOptimum, zb: torch.Tensor, fb: torc
     zr = _randn(seed + 12, n, k, like=zb)
     fr, gr = value_grad(obj, zr[None], "rotation invariance")
     worst, worst_tol = -math.inf, 0.0
+    # the size of the terms the loss is computed from: |L| at a generic (random) Z, where nothing cancels — at an
+    # optimum L itself can be 0 while its terms are O(1) (BYOL's 2 − 2cos), and rounding scales with the terms
+    terms = abs(float(fr[0]))
     for z0, f0, g0 in ((zb, fb, gb), (zr, fr[0], gr[0])):
         with torch.no_grad():
             fq = obj(z0 @ q)
-        t = k * float(tol.value_tolerance(f0, z0, z0, g0, None, abs(float(f0))))
+        t = k * float(tol.value_tolerance(f0, z0, z0, g0, None, abs(float(f0)) + terms))
         change = float((fq - f0).abs().max())
         if change - t > worst - worst_tol:
             worst, worst_tol = change, t

@@ -109,7 +109,7 @@ def headline_sentences(p) -> list[str]:
                    "property of the loss; only its training dynamics can prevent collapse")
     elif admitted:
         out.append("complete collapse is a global minimiser on " + "; ".join(admitted) + " (no rank reported there)")
-    for status in ("infimum not attained", "not converged"):
+    for status in ("infimum not attained", "not converged", "not evaluable"):
         hit = [g.graph for g in graphs if getattr(g, "status", "optimum") == status]
         if hit:
             out.append(f"{status} on " + "; ".join(hit) + ": rank and the other verdicts are undetermined there")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -211,8 +212,11 @@ def _profile(raw: Callable, conv: Any, name: str, form: str, ref: Reference | No
         for spec in specs:
             bar.set_postfix_str(spec.name[:32])
             how = {} if _plain(conv) or form != "pair" else {"feeding": feeding_for(spec.g, convention=conv)}
-            opt = optimise_on_graph(raw if how else pair, spec, form="graph" if form == "graph" else "pair", starts=starts,
-                                    seed=seed, **how)
+            try:
+                opt = optimise_on_graph(raw if how else pair, spec, form="graph" if form == "graph" else "pair",
+                                        starts=starts, seed=seed, **how)
+            except (torch.linalg.LinAlgError, ProfileFailure, InvalidArgument) as e:
+                opt = _unevaluable(spec, e, starts)  # this graph only; a loss that fails everywhere fails its pre-flight
             count_per_component(opt, spec)
             prof.graphs.append(opt)
             prof.verdicts += graph_verdicts(spec, opt, ref, params)
@@ -242,6 +246,24 @@ def _profile(raw: Callable, conv: Any, name: str, form: str, ref: Reference | No
     finally:
         bar.close()
     return prof
+
+
+def _unevaluable(spec: GraphSpec, err: Exception, starts: int) -> GraphOptimum:
+    """The graph's entry when the loss cannot be minimised there, with the reason in its certificate:
+    ``-inf`` reached (unbounded below: "infimum not attained", f⋆ = −∞), or the loss undefined on this graph
+    (a factorisation of a singular matrix when K exceeds the batch, a width the loss refuses): "not evaluable".
+    Anything else (NaN, +inf: a loss that needs guarding) is the one-line error of :class:`ProfileFailure`."""
+    msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if isinstance(err, ProfileFailure) and "became -inf" not in msg:
+        raise err
+    unbounded = "became -inf" in msg
+    status = "infimum not attained" if unbounded else "not evaluable"
+    why = ("the loss reaches −inf along the optimisation: unbounded below on this graph" if unbounded else
+           f"the loss is not defined at some points of this graph: {type(err).__name__}: {msg[:160]}")
+    n = spec.g.shape[0]
+    return GraphOptimum(spec.name, spec.kind, n, spec.k, "n/a", starts, -math.inf if unbounded else math.nan, math.nan,
+                        math.nan, math.nan, math.nan, None, 0, 0, False, False, [], None, None, min(spec.k, n - 1), None,
+                        math.nan, None, math.nan, math.nan, None, status=status, certificate=why, method="none")
 
 
 def _run_dynamics(prof: Profile, call: Callable, form: str, cfg: DynamicsConfig, modes: tuple[str, ...],
