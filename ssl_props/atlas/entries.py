@@ -9,9 +9,7 @@ registered losses only and says so.
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -87,19 +85,9 @@ def load_real_losses_script(path: Path = REAL_LOSSES_SCRIPT) -> ModuleType | Non
     """``scripts/real_losses.py`` as a module (registered in ``sys.modules``: its dataclasses look it up), or None."""
     if not path.is_file():
         return None
-    name = "_ssl_props_atlas_real_losses"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return mod
+    from ssl_props.checker.cli import load_module_file  # one module-file loader for the checker and the atlas
+
+    return load_module_file("atlas_real_losses", str(path))
 
 
 def real_entries(script: ModuleType | None = None) -> list[AtlasEntry]:
