@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from ssl_props.errors import UsageError
+from ssl_props.errors import UsageError, run_parsed
 from ssl_props.registry import Theorem, all_theorems
 
 
@@ -102,16 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse already printed its one-line usage error
-        return int(e.code or 0) and 2
-    try:
-        return int(args.func(args))
-    except UsageError as e:
-        print(f"ssl-props: error: {e}", file=sys.stderr)
-        return 2
+    return run_parsed(build_parser(), argv)
 
 
 if __name__ == "__main__":

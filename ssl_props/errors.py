@@ -7,7 +7,10 @@
 """
 from __future__ import annotations
 
-__all__ = ["InvalidArgument", "UsageError"]
+import sys
+from typing import Any
+
+__all__ = ["InvalidArgument", "UsageError", "run_parsed"]
 
 
 class InvalidArgument(ValueError):
@@ -16,3 +19,17 @@ class InvalidArgument(ValueError):
 
 class UsageError(Exception):
     """A usage or input error: printed as one line, exit code 2."""
+
+
+def run_parsed(parser: Any, argv: list[str] | None) -> int:
+    """Parse ``argv`` with an ``argparse`` parser and run the chosen subcommand's ``func``: its exit code, or 2
+    with one line on stderr for a usage error (argparse prints its own)."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse already printed its one-line usage error
+        return int(e.code or 0) and 2
+    try:
+        return int(args.func(args))
+    except UsageError as e:
+        print(f"ssl-props: error: {e}", file=sys.stderr)
+        return 2

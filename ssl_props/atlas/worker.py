@@ -86,10 +86,8 @@ def _cli_main(argv: list[str]) -> int:
     """``ssl-props check|profile ARGV`` as :func:`ssl_props.cli.main` runs them (the two commands' own parser
     builders and entry points; exit 2 and one line on stderr for a usage error). Not through ``ssl_props.cli``
     itself, which registers this package's command: that would be an import circle."""
-    import sys
-
     from ssl_props.checker.cli import add_check_arguments, run_check_command
-    from ssl_props.errors import UsageError
+    from ssl_props.errors import run_parsed
     from ssl_props.profile.command import add_profile_parser
 
     root = argparse.ArgumentParser(prog="ssl-props")
@@ -97,15 +95,7 @@ def _cli_main(argv: list[str]) -> int:
     add_check_arguments(sub.add_parser("check"))
     sub.choices["check"].set_defaults(func=run_check_command)
     add_profile_parser(sub)
-    try:
-        args = root.parse_args(argv)
-    except SystemExit as e:  # argparse printed its one-line usage error
-        return int(e.code or 0) and 2
-    try:
-        return int(args.func(args))
-    except UsageError as e:
-        print(f"ssl-props: error: {e}", file=sys.stderr)
-        return 2
+    return run_parsed(root, argv)
 
 
 def _run_cli(argv: list[str]) -> dict[str, Any]:
