@@ -21,7 +21,6 @@ pair), and so do the graph-form references ``fn(Z, G)``: there it is the paper's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Callable
 
 import torch
@@ -82,12 +81,11 @@ def _two(fn: Callable[..., Any], convention: Any, a: torch.Tensor, b: torch.Tens
 
 
 def call_views(fn: Callable[..., Any], feeding: Feeding, z: torch.Tensor) -> Any:
-    """The loss on the batch ``feeding`` cuts from ``z`` (N, K) (see the module docstring)."""
+    """The loss on the batch ``feeding`` cuts from ``z`` (N, K) (see the module docstring): V > 2 views go through
+    the checker's :meth:`Convention.call_views` (plain ``fn(a, b)``: the pair convention)."""
     parts = [z[idx] for idx in feeding.views]
-    conv = feeding.convention
     if feeding.kind == "pairs" or len(parts) == 2:
-        return _two(fn, conv, parts[0], parts[1])
-    if conv is not None and hasattr(conv, "call_views"):  # the checker's convention: its own V-view call
-        return conv.call_views(fn, parts)
-    vals = [_two(fn, conv, parts[i], parts[j]) for i, j in combinations(range(len(parts)), 2)]
-    return torch.stack([torch.as_tensor(x).reshape(()) for x in vals]).mean()
+        return _two(fn, feeding.convention, parts[0], parts[1])
+    from ssl_props.checker.calling import PAIR
+
+    return (feeding.convention or PAIR).call_views(fn, parts)
