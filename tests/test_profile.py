@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -116,6 +117,21 @@ def test_bad_input_one_line(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing 1 required positional argument" in err[0] and "Traceback" not in err[0]
     assert main(["profile", "no_such_loss_name", "--quiet"]) == 2
+
+
+def test_an_overflow_while_falling_without_bound_is_an_infimum_not_attained():
+    def quartic(z1, z2):  # −(‖Z‖²)² has no minimum; 0·(‖Z‖²)³ turns its overflow into NaN before −inf is reached
+        s = (z1.square() + z2.square()).sum()
+        return (z1 - z2).square().sum() - s ** 2 + 0 * s ** 3
+    opt = profile_loss(quartic, graphs=[aug(3, 2, 2)], dynamics=False, compare=False).graphs[0]
+    assert opt.status == "infimum not attained" and "after falling without bound" in opt.certificate, opt.certificate
+    assert opt.loss == -math.inf and opt.rotation_invariant is None  # nothing measured at a point that does not exist
+
+    def bounded_then_nan(z1, z2):  # the mutant: bounded below (≥ 0), NaN on the way: a failure, not "no minimum"
+        s = (z1 - z2).square().sum()
+        return s + torch.log(s - 1e-3) * 0
+    with pytest.raises(ProfileFailure, match="guard divisions and logs"):
+        profile_loss(bounded_then_nan, graphs=[aug(3, 2, 2)], dynamics=False, compare=False)
 
 
 def test_cli_json_schema_and_exit_codes(capsys, monkeypatch, tmp_path):

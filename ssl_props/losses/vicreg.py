@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ssl_props._validation import check_pair, check_positive
+from ssl_props._validation import InvalidArgument, check_pair, check_positive
 from ssl_props.distributed import gather_pair
 from ssl_props.losses._registry import register_loss
 from ssl_props.losses.criteria import off_diagonal_sq_sum
@@ -69,6 +69,11 @@ def vicreg(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0, mu
     return lambda_param * inv + mu_param * var + nu_param * cov
 
 
+def _needs_two_columns(z: torch.Tensor, name: str, why: str) -> None:
+    if z.shape[-1] < 2:
+        raise InvalidArgument(f"{name} needs embeddings of dim >= 2 ({why}), got dim={z.shape[-1]}")
+
+
 @register_loss("vicreg_exp", family="dimension-contrastive",
                invariances=("batch_permutation", "view_swap", "feature_permutation", "sample_mixing"),
                reference="[1]", param_grid={"tau": (0.1, 0.5, 1.0)})
@@ -79,9 +84,11 @@ def vicreg_exp(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     .. math:: L = \lambda\,\mathrm{mse} + \mu\,\tfrac12(v(z_1)+v(z_2)) + \nu(c_{exp}(z_1)+c_{exp}(z_2))
 
     τ = 0.5 is a third-party default (the paper's Table S6 was not at hand): pass it explicitly.
+    Needs d ≥ 2 (at d = 1 the sum over l ≠ k is empty and ``c_exp = log 0 = −∞`` at every point).
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
+    _needs_two_columns(z1, "vicreg_exp", "its covariance LogSumExp runs over the other dimensions")
     t = check_positive(tau, "tau")
     inv = invariance_term(z1, z2)
     var = 0.5 * (variance_term(z1, eps) + variance_term(z2, eps))
@@ -104,9 +111,7 @@ def vicreg_ctr(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
-    if z1.shape[1] < 2:
-        from ssl_props._validation import InvalidArgument
-        raise InvalidArgument(f"vicreg_ctr needs embeddings of dim >= 2 (it centres over dimensions), got dim={z1.shape[1]}")
+    _needs_two_columns(z1, "vicreg_ctr", "it centres over dimensions")
     t = check_positive(tau, "tau")
     a, b = z1.T, z2.T
     inv = invariance_term(z1, z2)

@@ -16,8 +16,8 @@ import torch
 
 from ssl_props import tolerances as tol
 from ssl_props.profile.certify import certify_starts, ray_test
-from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure
-from ssl_props.profile.nonsmooth import WIDTHS, certify_nonsmooth, continuation, smoothed
+from ssl_props.profile.graph_losses import GraphObjective, ProfileFailure, UnboundedBelow
+from ssl_props.profile.nonsmooth import WIDTHS, certify_nonsmooth, continuation, smoothed, suspended_smoothing
 
 __all__ = ["Candidates", "value_grad", "guarded", "rounding_of", "from_lbfgs", "from_nonsmooth", "status_of"]
 
@@ -36,14 +36,50 @@ def value_grad(obj: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, ste
 
 
 def guarded(obj: GraphObjective) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``obj`` raising one line when a value is not finite: :class:`UnboundedBelow` for ``−inf``, or for a
+    NaN/inf reached after the loss fell without bound (the last finite iterate ``Z`` of that start is below
+    every start by more than ``(|f₀| + 1)/√eps`` and ``f(sZ)`` descends along the ray up to it: an overflow of a
+    loss that has no minimum, :func:`_fell_without_bound`); else
+    :class:`ProfileFailure` (a NaN or +inf the loss should guard against)."""
+    seen: dict[str, torch.Tensor] = {}
+
     def fun(z: torch.Tensor) -> torch.Tensor:
         f = obj(z)
-        if not bool(torch.isfinite(f).all()):
-            bad = int((~torch.isfinite(f)).nonzero()[0])
-            raise ProfileFailure(f"step 'optimise' on graph {obj.graph}: the loss became {float(f[bad].detach())} at start "
-                                 f"{bad}; guard divisions and logs (add an eps) so it stays finite")
+        finite = torch.isfinite(f)
+        if not bool(finite.all()):
+            bad = int((~finite).nonzero()[0])
+            value = float(f[bad].detach())
+            where = f"step 'optimise' on graph {obj.graph}: the loss became {value} at start {bad}"
+            if value == -math.inf:
+                raise UnboundedBelow(where + ": unbounded below on this graph")
+            fell = _fell_without_bound(obj, seen, bad)
+            if fell:
+                raise UnboundedBelow(f"{where} after falling without bound ({fell}): unbounded below on this graph")
+            raise ProfileFailure(f"{where}; guard divisions and logs (add an eps) so it stays finite")
+        seen.setdefault("f0", f.detach())
+        seen["z"], seen["f"] = z.detach(), f.detach()
         return f
     return fun
+
+
+def _fell_without_bound(obj: GraphObjective, seen: dict[str, torch.Tensor], start: int) -> str:
+    """The evidence that start ``start`` overflowed because the loss has no lower bound ('' when there is none):
+    its last finite iterate ``Z`` is below every start by more than ``(|f₀| + 1)/√eps`` and ``f(sZ)`` descends
+    along the ray for ``s = 1/8, 1/4, 1/2, 1`` (:func:`~ssl_props.profile.certify.ray_test` from ``Z/8``; the
+    ray beyond ``Z`` overflows)."""
+    if "z" not in seen or seen["z"].shape[0] <= start:
+        return ""
+    z, f = seen["z"][start], float(seen["f"][start])
+    f0 = seen["f0"]
+    drop = (float(f0.abs().max()) + 1) / math.sqrt(tol.eps(z.dtype))
+    if not f < float(f0.min()) - drop:
+        return ""
+    with suspended_smoothing():  # the real loss along the ray, and the test's own abs unsmoothed
+        kind, vals, _ = ray_test(obj, z / 8, math.inf, scales=(1.0, 2.0, 4.0, 8.0))
+    if kind != "descends":
+        return ""
+    return (f"f = {f:.3g} at max|Z_ij| = {float(z.abs().max()):.2g}, below every start by more than (|f₀| + 1)/√eps; "
+            "f(sZ) = " + ", ".join(f"{v:.3g}" for _, v in vals) + " for s = 1/8, 1/4, 1/2, 1")
 
 
 def rounding_of(f: torch.Tensor, z: torch.Tensor, grad: torch.Tensor, scale: float) -> torch.Tensor:

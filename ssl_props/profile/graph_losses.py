@@ -30,6 +30,10 @@ class ProfileFailure(InvalidArgument):
     """The loss could not be profiled: the message names the step and the graph or seed."""
 
 
+class UnboundedBelow(ProfileFailure):
+    """The loss reached ``−inf``, or overflowed while falling along a ray: no minimiser on this graph."""
+
+
 @dataclass
 class GraphObjective:
     """``fn`` on the positives of ``g``, batched over starts: ``self(Z)`` maps ``(S, N, K)`` to ``(S,)``."""

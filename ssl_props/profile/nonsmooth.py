@@ -23,7 +23,9 @@ VICReg equals 1), where the gradient jumps: L-BFGS stalls there and the Hessian 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +34,7 @@ from torch.overrides import TorchFunctionMode
 from ssl_props import tolerances as tol
 from ssl_props.spectral import lbfgs
 
-__all__ = ["Smoothing", "smoothed", "kinks", "continuation", "gradient_sampling", "certify_nonsmooth", "WIDTHS"]
+__all__ = ["Smoothing", "smoothed", "suspended_smoothing", "kinks", "continuation", "gradient_sampling", "certify_nonsmooth", "WIDTHS"]
 
 #: continuation widths: the hinge arguments of SSL losses are O(1) (1 − std, margins)
 WIDTHS = (1e-1, 1e-3, 1e-5, 1e-7)
@@ -48,6 +50,21 @@ _HARDTANH = {F.hardtanh}
 _KIND = {f: kind for kind, fs in (("relu", _RELU), ("clamp", _CLAMP | _HARDTANH), ("clamp_min", _CLAMP_MIN),
                                    ("clamp_max", _CLAMP_MAX), ("maximum", _MAXIMUM), ("minimum", _MINIMUM), ("abs", _ABS))
          for f in fs}
+
+
+_SUSPENDED = threading.local()
+
+
+@contextmanager
+def suspended_smoothing() -> Iterator[None]:
+    """Run the real operations inside an active :class:`Smoothing` (e.g. a diagnosis taken from within a smoothed
+    objective: its own ``abs`` must stay ``abs``)."""
+    before = getattr(_SUSPENDED, "on", False)
+    _SUSPENDED.on = True
+    try:
+        yield
+    finally:
+        _SUSPENDED.on = before
 
 
 def _arg(args: tuple, kwargs: dict, i: int, name: str) -> Any:
@@ -69,7 +86,7 @@ class Smoothing(TorchFunctionMode):
 
     def __torch_function__(self, func: Callable, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kind = _KIND.get(func)
-        if kind is None:  # the fast path: every other operation of the loss
+        if kind is None or getattr(_SUSPENDED, "on", False):  # the fast path: every other operation of the loss
             return func(*args, **(kwargs or {}))
         kwargs = kwargs or {}
         if kwargs.get("out") is not None or kwargs.get("inplace") or not isinstance(args[0], torch.Tensor) \

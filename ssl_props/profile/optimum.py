@@ -136,7 +136,7 @@ class GraphOptimum:
     probe_recovers: bool | None = None
     rotation_change: float = 0.0
     rotation_tolerance: float = 0.0
-    rotation_invariant: bool = True
+    rotation_invariant: bool | None = True  # None: not measured (the loss could not be evaluated on the graph)
     status: str = "optimum"  # "optimum", "not converged", "infimum not attained"
     certificate: str = ""  # one line: which bound certifies the optimum (or why none does)
     method: str = "L-BFGS"  # "L-BFGS", "sign enumeration", "smoothing continuation[ of relu, …]", "gradient sampling"

@@ -22,7 +22,7 @@ from ssl_props.errors import InvalidArgument
 from ssl_props.profile.compare import SIGNATURE_FIELDS, compare_signatures, count_per_component, signature_of
 from ssl_props.profile.dynamics import DynamicsConfig, DynamicsResult, MODES, loop_integral, run_dynamics
 from ssl_props.profile.feeding import feeding_for
-from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference
+from ssl_props.profile.graph_losses import REFERENCES, ProfileFailure, Reference, UnboundedBelow
 from ssl_props.profile.reference_cache import cached_signature
 from ssl_props.profile.report import SCHEMA, render, to_dict
 from ssl_props.profile.sg_verdict import StopGradientVerdict, stop_gradient_verdict
@@ -250,20 +250,22 @@ def _profile(raw: Callable, conv: Any, name: str, form: str, ref: Reference | No
 
 def _unevaluable(spec: GraphSpec, err: Exception, starts: int) -> GraphOptimum:
     """The graph's entry when the loss cannot be minimised there, with the reason in its certificate:
-    ``-inf`` reached (unbounded below: "infimum not attained", f⋆ = −∞), or the loss undefined on this graph
+    ``-inf`` reached or an overflow while falling without bound (:class:`UnboundedBelow`: "infimum not attained",
+    f⋆ = −∞), or the loss undefined on this graph
     (a factorisation of a singular matrix when K exceeds the batch, a width the loss refuses): "not evaluable".
     Anything else (NaN, +inf: a loss that needs guarding) is the one-line error of :class:`ProfileFailure`."""
     msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-    if isinstance(err, ProfileFailure) and "became -inf" not in msg:
+    unbounded = isinstance(err, UnboundedBelow)
+    if isinstance(err, ProfileFailure) and not unbounded:
         raise err
-    unbounded = "became -inf" in msg
     status = "infimum not attained" if unbounded else "not evaluable"
-    why = ("the loss reaches −inf along the optimisation: unbounded below on this graph" if unbounded else
+    why = (msg.split(": ", 1)[-1][:300] if unbounded else
            f"the loss is not defined at some points of this graph: {type(err).__name__}: {msg[:160]}")
     n = spec.g.shape[0]
     return GraphOptimum(spec.name, spec.kind, n, spec.k, "n/a", starts, -math.inf if unbounded else math.nan, math.nan,
                         math.nan, math.nan, math.nan, None, 0, 0, False, False, [], None, None, min(spec.k, n - 1), None,
-                        math.nan, None, math.nan, math.nan, None, status=status, certificate=why, method="none")
+                        math.nan, None, math.nan, math.nan, None, rotation_invariant=None, status=status, certificate=why,
+                        method="none")
 
 
 def _run_dynamics(prof: Profile, call: Callable, form: str, cfg: DynamicsConfig, modes: tuple[str, ...],

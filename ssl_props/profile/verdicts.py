@@ -146,7 +146,7 @@ def graph_verdicts(spec: GraphSpec, opt: GraphOptimum, ref: Reference | None, pa
     out.append(_v("balestriero2022.claim11", "loss invariant to Z → ZQ (Q orthogonal)", where, hold,
                   "declared by the reference (a function of ZZᵀ, or BarlowTwins as printed: not)" if hold else
                   "proved for losses that depend on Z only through ZZᵀ; a black-box loss is measured",
-                  opt.rotation_invariant == pred if hold else None, {"invariant": opt.rotation_invariant, "change": opt.rotation_change},
+                  opt.rotation_invariant == pred if hold and opt.rotation_invariant is not None else None, {"invariant": opt.rotation_invariant, "change": opt.rotation_change},
                   pred, opt.rotation_tolerance))
     if ref is not None:  # a reference is checked on its own claims; the others' predictions are not about it
         out = [v for v in out if v.theorem in ref.claims or v.theorem == "balestriero2022.claim11"]
