@@ -134,6 +134,34 @@ def test_an_overflow_while_falling_without_bound_is_an_infimum_not_attained():
         profile_loss(bounded_then_nan, graphs=[aug(3, 2, 2)], dynamics=False, compare=False)
 
 
+def test_a_loss_drawing_at_random_is_profiled_with_a_fixed_seed():
+    def noisy(z1, z2):  # a random slice of the dimensions each call (as SIGReg's directions)
+        w = torch.randn(z1.shape[1], dtype=z1.dtype, device=z1.device)
+        return ((z1 - z2) * w).square().sum() - 0.1 * (z1 * w).square().sum().clamp_max(10.0)
+    with pytest.raises(ProfileFailure, match="draws at random.*--fixed-seed"):
+        profile_loss(noisy, graphs=[aug(3, 2, 2)], dynamics=False, compare=False)
+    opt = profile_loss(noisy, graphs=[aug(3, 2, 2)], dynamics=False, compare=False, fixed_seed=0).graphs[0]
+    assert opt.status in ("optimum", "not converged", "infimum not attained") and math.isfinite(opt.loss)
+
+
+class RunningMean(torch.nn.Module):
+    """A loss with a buffer its calls update (TiCo's running covariance): vmapped as is, the buffer escapes."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("m", torch.zeros(()))
+
+    def forward(self, z1, z2):
+        self.m = 0.5 * self.m + 0.5 * z1.detach().square().mean()
+        return (z1 - z2).square().sum() / (1 + self.m) + ((z1 - z1.mean(0)).square().sum() - 1).square()
+
+
+def test_a_stateful_loss_is_profiled_as_constructed_on_a_fresh_copy():
+    loss = RunningMean()
+    prof = profile_loss(loss, graphs=[aug(3, 2, 2)], dynamics=False, compare=False)
+    assert prof.graphs[0].status == "optimum" and float(loss.m) == 0.0  # the user's object is never updated
+
+
 def test_cli_json_schema_and_exit_codes(capsys, monkeypatch, tmp_path):
     assert main(["profile", "simclr_graph", "--no-compare", "--quiet", "--format", "json", "--figures", str(tmp_path)]) == 0
     doc = json.loads(capsys.readouterr().out)

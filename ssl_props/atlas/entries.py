@@ -68,15 +68,23 @@ class AtlasEntry:
                    spec.get("registered"), spec.get("shown", ""))
 
 
+#: flags a registered loss needs, as lightly's counterpart in docs/real-losses.md: W-MSE whitens with the batch
+#: covariance, singular unless the batch exceeds the dimension (the pre-flight's 4×8 and 6×6 are not) and on
+#: collapsed batches unless eps > 0; its whitening, not the loss alone, prevents collapse
+REGISTERED_PINS = {"wmse": ("--batch", "8", "--dim", "4", "--arg", "eps=0.01", "--param", "eps=0.01",
+                            "--collapse-elsewhere", "W-MSE prevents collapse with its whitening")}
+
+
 def registered_entries() -> list[AtlasEntry]:
-    """Every registered loss, checked against itself: ``ssl-props check ssl_props.losses:NAME --like NAME``."""
+    """Every registered loss, checked against itself: ``ssl-props check ssl_props.losses:NAME --like NAME``
+    (plus :data:`REGISTERED_PINS`)."""
     from ssl_props.losses import LOSSES
 
     out = []
     for name, info in LOSSES.items():
         design = {check: ("design", why) for check, why in info.expected_failures.items()}
         out.append(AtlasEntry(f"ssl-props:{name}", name, "ssl-props", "ssl-props", f"ssl_props.losses:{name}",
-                              (f"ssl_props.losses:{name}", "--like", name), design,
+                              (f"ssl_props.losses:{name}", "--like", name, *REGISTERED_PINS.get(name, ())), design,
                               (info.reference or "").split(",")[0].lstrip("[0123456789] ").strip(), registered=name))
     return out
 

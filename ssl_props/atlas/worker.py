@@ -172,8 +172,9 @@ def profile_args(entry: AtlasEntry) -> tuple[list[str] | None, str]:
     second positional argument) is the profile's ``--predictor`` form (a stop-gradient target).
     """
     tail = ["--no-compare", "--format", "json", "--quiet"]
-    if entry.registered:
-        return [entry.registered, *tail], ""
+    if entry.registered:  # by name, with the parameters its check gives the reference
+        params = [x for item in _check_namespace(entry.check_args).param for x in ("--param", item)]
+        return [entry.registered, *params, *tail], ""
     from ssl_props.checker.cli import parse_params
     from ssl_props.profile.command import add_profile_parser
 
@@ -182,7 +183,7 @@ def profile_args(entry: AtlasEntry) -> tuple[list[str] | None, str]:
     out: list[str] = [ns.target]
     for item in ns.init:
         out += ["--init", item]
-    for flag, value in (("--views", ns.views), ("--batch", ns.batch), ("--dim", ns.dim)):
+    for flag, value in (("--views", ns.views), ("--batch", ns.batch), ("--dim", ns.dim), ("--fixed-seed", ns.fixed_seed)):
         if value is not None:
             out += [flag, str(value)]
     missing: list[str] = []

@@ -198,7 +198,9 @@ def von_mises_fisher_weights(z1: torch.Tensor, z2: torch.Tensor, sigma: float) -
 
 
 @register_loss("dclw", family="sample-contrastive", invariances=_CONTRASTIVE_INV, reference="[2] [5]",
-               param_grid={"temperature": (0.1, 0.5), "sigma": (0.5,)})
+               param_grid={"temperature": (0.1, 0.5), "sigma": (0.5,)},
+               expected_failures={"check_gradient_matches_finite_differences":
+                                  "the von Mises-Fisher weights carry no gradient (the paper's code and lightly's DCLWLoss)"})
 def dclw(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.1, sigma: float = 0.5,
          gather_distributed: bool = False) -> torch.Tensor:
     r"""Weighted DCL (Yeh et al., eq. 6 with the negative von Mises-Fisher weight), lightly's ``DCLWLoss``.

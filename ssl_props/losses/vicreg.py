@@ -84,7 +84,8 @@ def vicreg_exp(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     .. math:: L = \lambda\,\mathrm{mse} + \mu\,\tfrac12(v(z_1)+v(z_2)) + \nu(c_{exp}(z_1)+c_{exp}(z_2))
 
     τ = 0.5 is a third-party default (the paper's Table S6 was not at hand): pass it explicitly.
-    Needs d ≥ 2 (at d = 1 the sum over l ≠ k is empty and ``c_exp = log 0 = −∞`` at every point).
+    Needs d ≥ 2 (at d = 1 the sum over l ≠ k is empty and ``c_exp = log 0 = −∞`` at every point). With the signed
+    covariances of eq. 11 the loss is unbounded below (remark ``garrido2023.eq13/unbounded``): it has no minimiser.
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)
@@ -107,7 +108,7 @@ def vicreg_ctr(z1: torch.Tensor, z2: torch.Tensor, *, lambda_param: float = 25.0
     ``v(zᵀ)`` hinges each embedding's spread over its d dimensions and ``c_exp(zᵀ)`` is a LogSumExp over
     the n×n centred sample similarities, the positive excluded: DCL's repulsion. Pinned choice (the
     paper's pseudocode was not at hand): centring over dimensions, unbiased (d − 1), ``1/n`` in front.
-    Needs d ≥ 2.
+    Needs d ≥ 2. Unbounded below, as VICReg-exp (remark ``garrido2023.eq13/unbounded``).
     """
     z1, z2 = gather_pair(z1, z2) if gather_distributed else (z1, z2)  # grad-carrying all_gather
     z1, z2 = check_pair(z1, z2, min_rows=2)

@@ -33,6 +33,8 @@ def add_profile_parser(sub) -> argparse.ArgumentParser:
                     help="how the loss takes two views (as for `ssl-props check`; detected when omitted)")
     pp.add_argument("--batch", type=int, default=None, metavar="N", help="batch size for detecting the calling convention")
     pp.add_argument("--dim", type=int, default=None, metavar="D", help="embedding width for detecting the calling convention")
+    pp.add_argument("--fixed-seed", type=int, default=None, metavar="N",
+                    help="reseed torch's generator with N before every call (a loss drawing at random, as for `ssl-props check`)")
     pp.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     pp.add_argument("--figures", default=None, metavar="DIR", help="write the figures into DIR")
     pp.add_argument("--starts", type=int, default=16)
@@ -80,7 +82,7 @@ def run_profile_command(args: argparse.Namespace) -> int:
         prof = profile_loss(target, params=params, form=form, starts=args.starts,
                             dynamics=False if args.no_dynamics else None, compare=not args.no_compare,
                             device=args.ssl_device, progress=False if args.quiet else None, views=args.views,
-                            shapes=(args.batch, args.dim))
+                            shapes=(args.batch, args.dim), fixed_seed=args.fixed_seed)
         if args.figures:
             from ssl_props.profile.figures import write_figures
 

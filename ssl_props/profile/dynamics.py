@@ -199,7 +199,7 @@ def loop_integral(fn: Callable, cfg: DynamicsConfig, *, points: int = 64, radius
         with torch.enable_grad():
             a = ws.detach().requires_grad_(True)
             try:  # the points batched by vmap, one backward through the sum (the points are independent)
-                f = torch.func.vmap(loss)(a, wps, a)
+                f = torch.func.vmap(loss, randomness="same")(a, wps, a)
             except Exception:  # noqa: BLE001 - vmap refused: loop over the points
                 f = torch.stack([loss(a[i], wp, a[i]) for i in range(points)])
             (gs,) = torch.autograd.grad(f.sum(), a)

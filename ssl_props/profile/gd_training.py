@@ -155,7 +155,7 @@ def train_seeds(fn: Callable, cfg: DynamicsConfig, mode: str, *, device=None, dt
     learned = predictor == "learned"
     wt = w.clone()
     loss = _step_loss(fn, x1, x2, mode)
-    batched_loss = torch.func.vmap(loss)
+    batched_loss = torch.func.vmap(loss, randomness="same")  # a loss reseeded per call (--fixed-seed) draws alike
     batching = "vmap" if batched is not False else "loop (requested)"
 
     def vg(a, b, c):  # forward batched over seeds, ONE backward through the sum (seeds are independent)

@@ -61,7 +61,7 @@ class GraphObjective:
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         if self.batching == "vmap":
-            return torch.func.vmap(self.one)(z)
+            return torch.func.vmap(self.one, randomness="same")(z)  # --fixed-seed: every start draws alike
         return torch.stack([_scalar(self.one(zi), self.graph) for zi in z])
 
     def choose_batching(self, z: torch.Tensor) -> None:

@@ -80,23 +80,27 @@ def _positional(fn: Callable) -> tuple[str, ...]:
                  and p.default is p.empty)
 
 
-def _convention(fn: Callable, views: Any, shapes: tuple[int | None, int | None], dev: torch.device, name: str) -> Any:
+def _convention(fn: Callable, views: Any, shapes: tuple[int | None, int | None], dev: torch.device, name: str,
+                fixed_seed: int | None = None) -> Any:
     """How the loss takes two views (the checker's pre-flight: ``pair``, ``pair:AXIS``, ``list``, ``stacked:AXIS``,
-    ``cat:AXIS``, ``kw:…``), so that the profile feeds it the way ``ssl-props check`` calls it."""
-    from ssl_props.checker.calling import PREFLIGHT_SHAPES, parse_views, run_preflight
+    ``cat:AXIS``, ``kw:…``), so that the profile feeds it the way ``ssl-props check`` calls it. ``fixed_seed``:
+    torch's generator reseeded before every call (a loss drawing slices or directions at random then is one
+    fixed function of its inputs, as ``ssl-props check --fixed-seed`` makes it). Returns the convention and whether
+    the loss is stateful (a buffer its calls update: each call then runs on a fresh copy, the loss as constructed)."""
+    from ssl_props.checker.calling import PREFLIGHT_SHAPES, Calling, parse_views, run_preflight
 
     conv = parse_views(views) if isinstance(views, str) or views is None else views
     n, d = shapes
     tried = [(n or a, d or b) for a, b in PREFLIGHT_SHAPES] if (n or d) else list(PREFLIGHT_SHAPES)
-    pf = run_preflight(fn, views=conv, dtype=torch.float64, shapes=tried, device=dev)
+    pf = run_preflight(fn, views=conv, dtype=torch.float64, shapes=tried, device=dev, calling=Calling(fixed_seed=fixed_seed))
     if pf.diagnosis:
         raise ProfileFailure(f"step 'calling convention' for {name}: {pf.diagnosis}")
-    return pf.convention
+    return pf.convention, bool(pf.stateful)
 
 
 def _resolve(fn: Any, params: dict[str, Any], form: str | None, views: Any = None,
              shapes: tuple[int | None, int | None] = (None, None), dev: torch.device | None = None,
-             ) -> tuple[Callable, str, str, Reference | None, dict[str, Any], Any]:
+             fixed_seed: int | None = None) -> tuple[Callable, str, str, Reference | None, dict[str, Any], Any]:
     """``(callable, name, form, reference, params, convention)`` for a callable, a reference or a registered loss."""
     if isinstance(fn, str):
         if fn in REFERENCES:
@@ -125,9 +129,12 @@ def _resolve(fn: Any, params: dict[str, Any], form: str | None, views: Any = Non
         if pos and len(pos) != 2:
             raise InvalidArgument(f"{name} takes {len(pos)} required positional arguments {pos}; form='graph' calls fn(Z, G)")
         return bound, name, form, None, dict(params), None
-    if form == "predictor" and views is None:  # fn(p, z): the predictor output first, the target second
+    if form == "predictor" and views is None and fixed_seed is None:  # fn(p, z): the prediction, then the target
         return bound, name, form, None, dict(params), None
-    conv = _convention(bound, views, shapes, dev or torch.device("cpu"), name)
+    conv, stateful = _convention(bound, views, shapes, dev or torch.device("cpu"), name, fixed_seed)
+    if stateful:  # the checker's rule: a loss that updates a buffer is called as constructed, on a fresh copy
+        from ssl_props.checker.convention import FreshCopy
+        bound = FreshCopy(bound)
     return bound, name, form, None, dict(params), conv
 
 
@@ -165,7 +172,7 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
                  dynamics: bool | None = None, dynamics_config: DynamicsConfig | None = None,
                  modes: tuple[str, ...] = MODES, compare: bool | tuple[str, ...] = True, device: Any = None,
                  progress: bool | None = None, views: Any = None,
-                 shapes: tuple[int | None, int | None] = (None, None)) -> Profile:
+                 shapes: tuple[int | None, int | None] = (None, None), fixed_seed: int | None = None) -> Profile:
     """Profile a loss against the theory.
 
     ``fn``: ``fn(z1, z2) -> scalar`` (a pairwise loss, or any calling convention ``ssl-props check`` detects:
@@ -191,7 +198,7 @@ def profile_loss(fn: Any, *, params: dict[str, Any] | None = None, form: str | N
     specs = graphs if graphs is not None else default_graphs(device=dev, sizes=sizes)
     largest = max([starts * s.g.shape[0] * max(s.k, 1) for s in specs] + [1])
     with threads_for(largest):
-        raw, name, form, ref, params, conv = _resolve(fn, params, form, views, shapes, dev)
+        raw, name, form, ref, params, conv = _resolve(fn, params, form, views, shapes, dev, fixed_seed)
         return _profile(raw, conv, name, form, ref, params, dev, specs, graphs is not None, sizes, starts, seed, dynamics,
                         dynamics_config or DynamicsConfig(), modes, compare, progress)
 

@@ -14,6 +14,7 @@ from ssl_props.papers.garrido2023 import norm_bounds as cn
 from ssl_props.papers.garrido2023 import registered_criteria as rc
 from ssl_props.papers.garrido2023 import registry_families as rf
 from ssl_props.papers.garrido2023 import derivations as sym
+from ssl_props.papers.garrido2023 import unbounded as ub
 from ssl_props.registry import Check, Paper, Theorem, register
 
 PAPER = Paper(
@@ -190,6 +191,24 @@ register(Theorem(
             Check("necessity", "diagonal_included", cn.necessity_exclude_diagonal, "", assumption=A_NODIAG)),
     provenance="definitions checked against the main text; τ, centring and scaling of VICReg-ctr pinned by us "
                "(the pseudocode of the appendix was not at hand)"))
+
+A_SIGNED = "the covariances enter eq. 11's exponential with their sign (as printed), not as |C_ij| or C_ij²"
+register(Theorem(
+    id="garrido2023.eq13/unbounded", paper=PAPER, number="Equations 11-13 (remark)", kind="remark",
+    title="VICReg-exp and VICReg-ctr have no minimum",
+    statement="With the signed covariances of eq. 11, VICReg-exp and VICReg-ctr are unbounded below: along z = sT (T the "
+              "stacked centring matrix, both views equal) the invariance and variance terms vanish and c_exp = "
+              "log(d − 1) − s²m/(d(md − 1)τ) → −∞, so the loss has no minimiser and grows the embeddings without limit "
+              "(ssl-props profile: 'infimum not attained' on its augmentation graphs with K ≥ 2). Corrected form: |C_ij| "
+              "(or C_ij²) in the exponential gives c_exp ≥ log(d − 1).",
+    formula="L(sT, sT) = μ·relu(1 − √(C_kk + ε)) + 2ν(log(d − 1) − s²m/(d(md − 1)τ)) → −∞",
+    assumptions=(A_SIGNED,), related=("garrido2023.eq13",),
+    checks=(Check("symbolic", "ray_limit", ub.unbounded_symbolic, "c_exp on a(I − 11ᵀ/d) → −∞; |C| form → +∞"),
+            Check("numeric", "exp_ray", ub.numeric_exp_unbounded, "registered VICReg-exp = closed form along sT"),
+            Check("numeric", "ctr_ray", ub.numeric_ctr_unbounded, "registered VICReg-ctr = closed form along sTᵀ"),
+            Check("necessity", "absolute_covariances", ub.necessity_signed_covariances, "", assumption=A_SIGNED)),
+    provenance="remark of ours on eqs. 11-13 as read (signed C; the appendix's pseudocode was not at hand: an "
+               "implementation that normalises the embeddings or takes |C| is bounded)"))
 
 A_BT_SAME = "Barlow Twins' cross-correlation is computed between a view and itself (K = K')"
 register(Theorem(
