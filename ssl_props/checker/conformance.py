@@ -23,7 +23,7 @@ from ssl_props.checker._target import (PREDICTOR_SIGNATURE, Case, CheckFailed, L
                                        loss_scale, precision_ratio, run_property, evaluate, rounding_noise,
                                        value_and_grads, value_tol)
 from ssl_props.checker.checks import WELL_POSED, source, symmetry_defects
-from ssl_props.checker.weights import fit_scalar, scalar_parameters, weighted_matches
+from ssl_props.checker.weights import fit_scalar, loss_values, scalar_parameters, weighted_matches
 
 #: reference inputs: the shapes and scales where conventions differ (biased/unbiased, eps, N<D)
 REFERENCE_INPUTS = tuple(Case(n, d, kind, scale, seed, view) for seed, (n, d, kind, scale, view) in enumerate((
@@ -275,13 +275,10 @@ def _weight_inputs(device: torch.device | str | None) -> list[tuple[torch.Tensor
 
 def _scalar_matches(fn: Callable, names: list[str], device: torch.device | str | None,
                     mapped: Callable) -> list[dict[str, Any]]:
-    raw = _weight_inputs(device)[:5]
-    try:
-        with torch.no_grad():
-            mine = [float(fn(a, b)) for a, b in raw]
-    except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
+    values = loss_values(fn, _weight_inputs(device)[:5], mapped)
+    if values is None:
         return []
-    inputs = [(mapped(a), mapped(b)) for a, b in raw]
+    mine, inputs = values
 
     def tol(info: LossInfo, a: torch.Tensor, b: torch.Tensor, params: dict[str, Any]) -> float:
         cand = lambda x, y: info.fn(x, y, **params)  # noqa: E731

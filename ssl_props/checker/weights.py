@@ -140,18 +140,28 @@ def scalar_parameters(info: LossInfo, a: torch.Tensor, b: torch.Tensor) -> list[
             and k not in weights and "eps" not in k.lower()]
 
 
+def loss_values(fn: Callable[[torch.Tensor, torch.Tensor], Any], inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                mapped: Callable[[torch.Tensor], torch.Tensor]) -> tuple[list[float], list[tuple[torch.Tensor, torch.Tensor]]] | None:
+    """``fn``'s values on ``inputs`` (no gradient) and the inputs ``mapped`` as the loss sees them, for the
+    candidates; None when ``fn`` fails on them (a loss that fails on plain inputs matches nothing)."""
+    try:
+        with torch.no_grad():
+            mine = [float(fn(a, b)) for a, b in inputs]
+    except Exception:  # noqa: BLE001 - any failure means "no match", never a crash of the identification
+        return None
+    return mine, [(mapped(a), mapped(b)) for a, b in inputs]
+
+
 def weighted_matches(candidates: Sequence[LossInfo], fn: Callable[[torch.Tensor, torch.Tensor], Any],
                      inputs: Sequence[tuple[torch.Tensor, torch.Tensor]],
                      tol: Callable[[LossInfo, torch.Tensor, torch.Tensor], float],
                      mapped: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> list[dict[str, Any]]:
     """:func:`fit_weights` over ``candidates`` (the values of ``fn`` computed once; the candidates see the
     inputs ``mapped`` as the loss does, e.g. into its ``--input-range``)."""
-    try:
-        with torch.no_grad():
-            mine = [float(fn(a, b)) for a, b in inputs]
-    except Exception:  # noqa: BLE001 - a loss that fails on plain inputs matches nothing
+    values = loss_values(fn, inputs, mapped)
+    if values is None:
         return []
-    inputs = [(mapped(a), mapped(b)) for a, b in inputs]
+    mine, inputs = values
     out = []
     for info in candidates:
         if not _weights_of(info, inputs[0]):  # no weight parameter: no tolerance to compute
