@@ -81,7 +81,7 @@ def _positional(fn: Callable) -> tuple[str, ...]:
 
 
 def _convention(fn: Callable, views: Any, shapes: tuple[int | None, int | None], dev: torch.device, name: str,
-                fixed_seed: int | None = None) -> Any:
+                fixed_seed: int | None = None) -> tuple[Any, bool]:
     """How the loss takes two views (the checker's pre-flight: ``pair``, ``pair:AXIS``, ``list``, ``stacked:AXIS``,
     ``cat:AXIS``, ``kw:…``), so that the profile feeds it the way ``ssl-props check`` calls it. ``fixed_seed``:
     torch's generator reseeded before every call (a loss drawing slices or directions at random then is one
@@ -258,8 +258,8 @@ def _profile(raw: Callable, conv: Any, name: str, form: str, ref: Reference | No
 def _unevaluable(spec: GraphSpec, err: Exception, starts: int) -> GraphOptimum:
     """The graph's entry when the loss cannot be minimised there, with the reason in its certificate:
     ``-inf`` reached or an overflow while falling without bound (:class:`UnboundedBelow`: "infimum not attained",
-    f⋆ = −∞), or the loss undefined on this graph
-    (a factorisation of a singular matrix when K exceeds the batch, a width the loss refuses): "not evaluable".
+    f⋆ = −∞), or the loss undefined on this graph (a factorisation of a singular matrix when K exceeds the batch,
+    a width the loss refuses): "not evaluable".
     Anything else (NaN, +inf: a loss that needs guarding) is the one-line error of :class:`ProfileFailure`."""
     msg = str(err).splitlines()[0] if str(err) else type(err).__name__
     unbounded = isinstance(err, UnboundedBelow)
